@@ -1,0 +1,1 @@
+export { createDashboardApp, type DashboardOptions } from './app.ts';

@@ -1,0 +1,1 @@
+export { type WaitForOptions, WaitForTimeoutError, waitFor } from './wait-for.ts';

@@ -1,0 +1,1 @@
+export { createProgram, type ProgramIO, runCli } from './program.ts';

@@ -1,0 +1,1 @@
+export { encodeRecord } from './mesos/recordio.ts';

@@ -1,0 +1,1 @@
+export { decodeRecordIOJson, RecordIODecoder, type RecordIODecoderOptions } from './recordio.ts';

@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@berth/source'] },
+  ssr: { resolve: { conditions: ['@berth/source'] } },
+  test: {
+    name: 'mesos-adapter',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    typecheck: { enabled: false },
+  },
+});

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run over every package: `pnpm test` from the root. Each package's own
+// vitest.config.ts is a project here; they resolve workspace packages to source through
+// the `@berth/source` export condition, so tests never need a build first.
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**', 'apps/*/src/**'],
+      exclude: ['**/*.test.ts', '**/*.test-d.ts'],
+    },
+  },
+});
