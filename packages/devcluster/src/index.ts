@@ -1,1 +1,3 @@
-export { encodeRecord } from './mesos/recordio.ts';
+export * from './engine/index.ts';
+export * from './kube/index.ts';
+export * from './mesos/index.ts';

@@ -1,0 +1,2 @@
+// Public surface of core/autoscale; re-exported from the package root.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of core/discovery; re-exported from the package root.
+export {};

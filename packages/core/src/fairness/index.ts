@@ -1,0 +1,2 @@
+// Public surface of core/fairness; re-exported from the package root.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of core/placement; re-exported from the package root.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of core/resources; re-exported from the package root.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of core/spec; re-exported from the package root.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of devcluster/kube; re-exported from the package root.
+export {};
