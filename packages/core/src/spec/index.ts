@@ -1,2 +1,3 @@
 // Public surface of core/spec; re-exported from the package root.
-export {};
+export * from './defaults.ts';
+export * from './types.ts';
