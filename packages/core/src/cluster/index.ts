@@ -1,4 +1,13 @@
 // Public surface of core/cluster; re-exported from the package root.
+
+export {
+  type AbortSignalLike,
+  type Clock,
+  FakeClock,
+  sleep,
+  systemClock,
+  type TimerHandle,
+} from './clock.ts';
 export {
   BERTH_ERROR_CODES,
   BerthError,
@@ -8,6 +17,14 @@ export {
   isBerthError,
   toBerthError,
 } from './errors.ts';
+export {
+  type Observer,
+  Subject,
+  type Subscribable,
+  type ToAsyncIterableOptions,
+  toAsyncIterable,
+  type Unsubscribe,
+} from './observable.ts';
 export {
   type BackendKind,
   fromKubernetesPod,
