@@ -112,17 +112,23 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+export interface DecodeRecordIOJsonOptions extends RecordIODecoderOptions {
+  /** JSON text → value (default `JSON.parse`; the driver passes `parseMesosJson` to keep int64s exact). */
+  readonly parse?: (text: string) => unknown;
+}
+
 /** Decode a byte stream of RecordIO-framed JSON into parsed values, one per record. */
 export async function* decodeRecordIOJson<T = unknown>(
   stream: AsyncIterable<Uint8Array>,
-  options: RecordIODecoderOptions = {},
+  options: DecodeRecordIOJsonOptions = {},
 ): AsyncGenerator<T> {
   const decoder = new RecordIODecoder(options);
+  const parse = options.parse ?? JSON.parse;
   const text = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of stream) {
     for (const record of decoder.push(chunk)) {
       if (record.length === 0) continue;
-      yield JSON.parse(text.decode(record)) as T;
+      yield parse(text.decode(record)) as T;
     }
   }
   decoder.end();

@@ -1,0 +1,4 @@
+export * from './common.ts';
+export * from './master.ts';
+export * from './parse.ts';
+export * from './scheduler.ts';
