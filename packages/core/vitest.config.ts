@@ -3,5 +3,9 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@berth/source'] },
   ssr: { resolve: { conditions: ['@berth/source'] } },
-  test: { name: 'core', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], typecheck: { enabled: false } },
+  test: {
+    name: 'core',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
+  },
 });
