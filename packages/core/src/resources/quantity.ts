@@ -396,11 +396,14 @@ export class Quantity {
       else {
         let v = m * pow10(this.#exponent);
         let power = 0;
-        while (power < 6 && v % 1024n === 0n) {
+        while (v % 1024n === 0n) {
           v /= 1024n;
           power++;
         }
-        return v.toString() + BINARY_BY_POWER[power];
+        const suffix = BINARY_BY_POWER[power];
+        if (suffix !== undefined) return v.toString() + suffix;
+        // Past "Ei" there is no binary suffix: print the exact decimal value instead.
+        format = 'DecimalExponent';
       }
     }
     // Exponent down to a multiple of three; the mantissa grows to keep the value exact.
