@@ -160,9 +160,43 @@ export class PortRanges {
 
   /** The union. */
   add(other: PortRanges): PortRanges {
-    if (other.#bounds.length === 0) return this;
-    if (this.#bounds.length === 0) return other;
-    return PortRanges.#normalise([...this.ranges, ...other.ranges]);
+    const a = this.#bounds;
+    const b = other.#bounds;
+    if (b.length === 0 || this === other) return this;
+    if (a.length === 0) return other;
+    // One merge pass over both sorted lists, joining overlapping and adjacent ranges.
+    const out: number[] = [];
+    let size = 0;
+    let i = 0;
+    let j = 0;
+    let begin = -2;
+    let end = -2;
+    while (i < a.length || j < b.length) {
+      let nb: number;
+      let ne: number;
+      if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) {
+        nb = a[i]!;
+        ne = a[i + 1]!;
+        i += 2;
+      } else {
+        nb = b[j]!;
+        ne = b[j + 1]!;
+        j += 2;
+      }
+      if (nb <= end + 1) {
+        if (ne > end) end = ne;
+      } else {
+        if (end >= 0) {
+          out.push(begin, end);
+          size += end - begin + 1;
+        }
+        begin = nb;
+        end = ne;
+      }
+    }
+    out.push(begin, end);
+    size += end - begin + 1;
+    return size === this.size ? this : size === other.size ? other : new PortRanges(out, size);
   }
 
   /** The ports of this set that are not in `other`. */

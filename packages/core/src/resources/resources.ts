@@ -106,8 +106,7 @@ export class Resources {
   /** whole GPUs (Kubernetes `nvidia.com/gpu`, Mesos `gpus`) */
   readonly gpus: number;
   readonly ports: PortRanges;
-  /** Extended resources with non-zero amounts, in whole units. */
-  readonly extended: ReadonlyMap<string, number>;
+  #extended: ReadonlyMap<string, number> | undefined;
   // Extended entries as parallel arrays sorted by name: loops without iterator allocation.
   readonly #extKeys: readonly string[];
   readonly #extValues: readonly number[];
@@ -130,12 +129,17 @@ export class Resources {
     this.ports = ports;
     this.#extKeys = extKeys;
     this.#extValues = extValues;
-    if (extKeys.length === 0) this.extended = EMPTY_EXTENDED;
-    else {
+    this.#extended = extKeys.length === 0 ? EMPTY_EXTENDED : undefined;
+  }
+
+  /** Extended resources with non-zero amounts, in whole units, sorted by name. */
+  get extended(): ReadonlyMap<string, number> {
+    if (this.#extended === undefined) {
       const m = new Map<string, number>();
-      for (let i = 0; i < extKeys.length; i++) m.set(extKeys[i]!, extValues[i]!);
-      this.extended = m;
+      for (let i = 0; i < this.#extKeys.length; i++) m.set(this.#extKeys[i]!, this.#extValues[i]!);
+      this.#extended = m;
     }
+    return this.#extended;
   }
 
   /** From base-unit integers; rejects fractions and negatives with an error naming the field. */
@@ -243,8 +247,9 @@ export class Resources {
 
   /** The amount of one extended resource (0 when absent). */
   extendedAmount(name: string): number {
-    if (this.#extKeys.length === 0) return 0;
-    return this.extended.get(name) ?? 0;
+    const keys = this.#extKeys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === name) return this.#extValues[i]!;
+    return 0;
   }
 
   /** Same vector with other ports. */
@@ -263,12 +268,8 @@ export class Resources {
     if (this.#extKeys.length === 0 && o.#extKeys.length === 0) {
       return new Resources(cpu, memory, disk, gpus, ports, NO_KEYS, NO_VALUES);
     }
-    const m = new Map(this.extended);
-    for (let i = 0; i < o.#extKeys.length; i++) {
-      const k = o.#extKeys[i]!;
-      m.set(k, checkSum(`extended[${JSON.stringify(k)}]`, (m.get(k) ?? 0) + o.#extValues[i]!));
-    }
-    return Resources.#make(cpu, memory, disk, gpus, ports, [...m]);
+    const [keys, values] = mergeExtended(this.#extKeys, this.#extValues, o.#extKeys, o.#extValues, 1, false);
+    return new Resources(cpu, memory, disk, gpus, ports, keys, values);
   }
 
   /**
@@ -312,19 +313,9 @@ export class Resources {
     if (this.#extKeys.length === 0 && o.#extKeys.length === 0) {
       return Resources.#make(cpu, memory, disk, gpus, ports, []);
     }
-    const m = new Map(this.extended);
-    for (let i = 0; i < o.#extKeys.length; i++) {
-      const k = o.#extKeys[i]!;
-      m.set(k, take(`extended[${JSON.stringify(k)}]`, m.get(k) ?? 0, o.#extValues[i]!));
-    }
-    return Resources.#make(
-      cpu,
-      memory,
-      disk,
-      gpus,
-      ports,
-      [...m].filter((e) => e[1] > 0),
-    );
+    const [keys, values] = mergeExtended(this.#extKeys, this.#extValues, o.#extKeys, o.#extValues, -1, clamp);
+    if (keys.length === 0) return Resources.#make(cpu, memory, disk, gpus, ports, []);
+    return new Resources(cpu, memory, disk, gpus, ports, keys, values);
   }
 
   /**
@@ -482,6 +473,64 @@ export class Resources {
     if (this.ports.size !== 0) out.ports = this.ports.toString();
     return out;
   }
+}
+
+/**
+ * Merges two name-sorted extended lists: `a + sign × b`, dropping zeros. Subtraction below zero
+ * clamps or throws (naming the resource) before anything is built.
+ */
+function mergeExtended(
+  ak: readonly string[],
+  av: readonly number[],
+  bk: readonly string[],
+  bv: readonly number[],
+  sign: 1 | -1,
+  clamp: boolean,
+): [string[], number[]] {
+  const keys: string[] = [];
+  const values: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < ak.length || j < bk.length) {
+    let key: string;
+    let a = 0;
+    let b = 0;
+    if (j >= bk.length || (i < ak.length && ak[i]! < bk[j]!)) {
+      key = ak[i]!;
+      a = av[i++]!;
+    } else if (i >= ak.length || bk[j]! < ak[i]!) {
+      key = bk[j]!;
+      b = bv[j++]!;
+    } else {
+      key = ak[i]!;
+      a = av[i++]!;
+      b = bv[j++]!;
+    }
+    let v: number;
+    if (sign === 1) {
+      v = a + b;
+      if (!Number.isSafeInteger(v)) checkSum(`extended[${JSON.stringify(key)}]`, v);
+    } else if (a >= b) v = a - b;
+    else if (clamp) v = 0;
+    else throw negativeError(`extended[${JSON.stringify(key)}]`, a, b);
+    if (v > 0) {
+      keys.push(key);
+      values.push(v);
+    }
+  }
+  return [keys, values];
+}
+
+function negativeError(field: string, have: number, subtract: number): BerthError {
+  return new BerthError(
+    'SPEC_INVALID',
+    `cannot subtract ${field} ${subtract} from ${have}: the result would be negative`,
+    {
+      component: COMPONENT,
+      hint: "Pass mode 'clamp' to stop at zero.",
+      details: { field, have, subtract },
+    },
+  );
 }
 
 function toQuantity(name: string, raw: string | number): Quantity {
