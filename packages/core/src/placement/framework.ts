@@ -1,0 +1,474 @@
+/**
+ * A built profile: the plugins of each extension point, resolved once, and the cycle that runs
+ * them for one task (pre-filter → filter → post-filter | pre-score → score → normalise → select).
+ */
+import { BerthError, type BerthErrorIssue } from '../cluster/errors.ts';
+import { CycleState } from './cycle-state.ts';
+import type {
+  NodeRejection,
+  PlacedExplanation,
+  PluginScore,
+  ScoredNode,
+  UnplaceableExplanation,
+} from './explanation.ts';
+import { placedMessage, sortReasons, unplaceableMessage } from './explanation.ts';
+import type {
+  AnyPlugin,
+  FilterPlugin,
+  PermitPlugin,
+  PlacementContext,
+  PostFilterPlugin,
+  PreFilterPlugin,
+  PreScorePlugin,
+  QueueSortPlugin,
+  ReservePlugin,
+  ScorePlugin,
+} from './plugin.ts';
+import { MAX_NODE_SCORE } from './plugin.ts';
+import type { PlacementProfile, PluginRegistry } from './registry.ts';
+import type { SeededRandom } from './seeded-random.ts';
+import type { Snapshot } from './snapshot.ts';
+import { type Status, withPlugin } from './status.ts';
+import type { PlacementTask } from './task.ts';
+
+const COMPONENT = 'core/placement';
+const MIN_FEASIBLE_NODES_TO_FIND = 100;
+
+export interface CycleOptions {
+  readonly random: SeededRandom;
+  /** How many runner-up nodes a placed explanation lists (default 3). */
+  readonly alternatives?: number;
+  /** Include per-node rejection detail for unplaceable tasks. */
+  readonly nodeDetail?: boolean;
+}
+
+export type CycleResult =
+  | {
+      readonly kind: 'placed';
+      readonly node: number;
+      readonly ctx: PlacementContext;
+      readonly explanation: PlacedExplanation;
+    }
+  | {
+      readonly kind: 'unplaceable';
+      readonly ctx: PlacementContext;
+      readonly explanation: UnplaceableExplanation;
+    };
+
+interface WeightedScore {
+  readonly plugin: ScorePlugin;
+  readonly weight: number;
+}
+
+function implementsAny(p: AnyPlugin): boolean {
+  return (
+    p.less !== undefined ||
+    p.preFilter !== undefined ||
+    p.filter !== undefined ||
+    p.postFilter !== undefined ||
+    p.preScore !== undefined ||
+    p.score !== undefined ||
+    p.reserve !== undefined ||
+    p.permit !== undefined
+  );
+}
+
+export class Framework {
+  readonly profile: PlacementProfile;
+  readonly queueSort: QueueSortPlugin;
+  readonly preFilter: readonly PreFilterPlugin[];
+  readonly filter: readonly FilterPlugin[];
+  readonly postFilter: readonly PostFilterPlugin[];
+  readonly preScore: readonly PreScorePlugin[];
+  readonly score: readonly WeightedScore[];
+  readonly reserve: readonly ReservePlugin[];
+  readonly permit: readonly PermitPlugin[];
+  /** For each pre-filter plugin: the index of the same plugin among filters, or -1. */
+  readonly #preFilterToFilter: Int32Array;
+  readonly #preScoreToScore: Int32Array;
+  readonly #skipFilter: Uint8Array;
+  readonly #skipScore: Uint8Array;
+  #size = -1;
+  #candidates = new Int32Array(0);
+  #scores: Float64Array[] = [];
+  #total = new Float64Array(0);
+  #nextStart = 0;
+
+  private constructor(profile: PlacementProfile, plugins: readonly { plugin: AnyPlugin; weight: number }[]) {
+    this.profile = profile;
+    const sorters = plugins
+      .filter((p) => p.plugin.less !== undefined)
+      .map((p) => p.plugin as QueueSortPlugin);
+    this.queueSort = sorters[0]!;
+    this.preFilter = plugins
+      .filter((p) => p.plugin.preFilter !== undefined)
+      .map((p) => p.plugin as PreFilterPlugin);
+    this.filter = plugins.filter((p) => p.plugin.filter !== undefined).map((p) => p.plugin as FilterPlugin);
+    this.postFilter = plugins
+      .filter((p) => p.plugin.postFilter !== undefined)
+      .map((p) => p.plugin as PostFilterPlugin);
+    this.preScore = plugins
+      .filter((p) => p.plugin.preScore !== undefined)
+      .map((p) => p.plugin as PreScorePlugin);
+    this.score = plugins
+      .filter((p) => p.plugin.score !== undefined)
+      .map((p) => ({ plugin: p.plugin as ScorePlugin, weight: p.weight }));
+    this.reserve = plugins
+      .filter((p) => p.plugin.reserve !== undefined)
+      .map((p) => p.plugin as ReservePlugin);
+    this.permit = plugins.filter((p) => p.plugin.permit !== undefined).map((p) => p.plugin as PermitPlugin);
+    this.#preFilterToFilter = Int32Array.from(this.preFilter, (p) =>
+      this.filter.indexOf(p as unknown as FilterPlugin),
+    );
+    this.#preScoreToScore = Int32Array.from(this.preScore, (p) =>
+      this.score.findIndex((s) => s.plugin === (p as unknown as ScorePlugin)),
+    );
+    this.#skipFilter = new Uint8Array(this.filter.length);
+    this.#skipScore = new Uint8Array(this.score.length);
+  }
+
+  /**
+   * Resolves a profile against a registry. Throws SPEC_INVALID naming every bad entry (unknown
+   * plugin, bad weight, not exactly one queue sort, bad percentage).
+   */
+  static build(profile: PlacementProfile, registry: PluginRegistry): Framework {
+    const issues: BerthErrorIssue[] = [];
+    const built: { plugin: AnyPlugin; weight: number }[] = [];
+    const seen = new Set<string>();
+    profile.plugins.forEach((setting, i) => {
+      const path = `profile.plugins[${i}]`;
+      if (seen.has(setting.name))
+        issues.push({ path: `${path}.name`, message: `plugin ${setting.name} is listed twice` });
+      seen.add(setting.name);
+      const factory = registry.get(setting.name);
+      if (factory === undefined) {
+        issues.push({
+          path: `${path}.name`,
+          message: `unknown plugin ${JSON.stringify(setting.name)}; registered: ${registry.names().join(', ')}`,
+        });
+        return;
+      }
+      const weight = setting.weight ?? 1;
+      if (!Number.isInteger(weight) || weight < 1 || weight > 100) {
+        issues.push({
+          path: `${path}.weight`,
+          message: `weight must be an integer from 1 to 100, got ${weight}`,
+        });
+      }
+      let plugin: AnyPlugin;
+      try {
+        plugin = factory(setting.args);
+      } catch (err) {
+        if (err instanceof BerthError && err.issues.length > 0) {
+          for (const x of err.issues)
+            issues.push({ path: `${path}.args${x.path === '' ? '' : `.${x.path}`}`, message: x.message });
+        } else issues.push({ path: `${path}.args`, message: (err as Error).message });
+        return;
+      }
+      if (!implementsAny(plugin)) {
+        issues.push({
+          path: `${path}.name`,
+          message: `plugin ${setting.name} implements no extension point`,
+        });
+      }
+      built.push({ plugin, weight });
+    });
+    const sorters = built.filter((b) => b.plugin.less !== undefined).length;
+    if (sorters !== 1 && issues.length === 0) {
+      issues.push({
+        path: 'profile.plugins',
+        message: `exactly one queue-sort plugin is needed, found ${sorters}; add PrioritySort or remove the extras`,
+      });
+    }
+    const pct = profile.percentageOfNodesToScore;
+    if (pct !== undefined && (!Number.isFinite(pct) || pct <= 0 || pct > 100)) {
+      issues.push({ path: 'profile.percentageOfNodesToScore', message: `must be in (0, 100], got ${pct}` });
+    }
+    if (issues.length > 0) {
+      throw new BerthError(
+        'SPEC_INVALID',
+        `placement profile ${profile.name} is invalid: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+        {
+          component: COMPONENT,
+          issues,
+          hint: 'Fix the listed entries of the profile; `registry.names()` lists the plugins you can use.',
+        },
+      );
+    }
+    return new Framework(profile, built);
+  }
+
+  /** Orders tasks with the profile's queue-sort plugin (stable). */
+  sortTasks(tasks: readonly PlacementTask[]): PlacementTask[] {
+    const less = this.queueSort.less.bind(this.queueSort);
+    return [...tasks].sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0));
+  }
+
+  #ensureBuffers(n: number): void {
+    if (this.#size === n) return;
+    this.#size = n;
+    this.#candidates = new Int32Array(n);
+    this.#scores = this.score.map(() => new Float64Array(n));
+    this.#total = new Float64Array(n);
+    this.#nextStart = 0;
+  }
+
+  /** Runs one scheduling cycle for `task` (the snapshot is not changed). */
+  runCycle(task: PlacementTask, snapshot: Snapshot, options: CycleOptions): CycleResult {
+    const n = snapshot.size;
+    this.#ensureBuffers(n);
+    const ctx: PlacementContext = { task, snapshot, state: new CycleState() };
+    const skipFilter = this.#skipFilter;
+    skipFilter.fill(0);
+    for (let i = 0; i < this.preFilter.length; i++) {
+      const p = this.preFilter[i]!;
+      const s = p.preFilter(ctx);
+      if (s === undefined || s.code === 'Success') continue;
+      if (s.code === 'Skip') {
+        const f = this.#preFilterToFilter[i]!;
+        if (f >= 0) skipFilter[f] = 1;
+        continue;
+      }
+      return this.#rejectAll(ctx, withPlugin(s, p.name), options);
+    }
+
+    // Filter, in chunks when sampling so that only enough nodes are visited.
+    const cand = this.#candidates;
+    const pct = this.profile.percentageOfNodesToScore;
+    const sampling = pct !== undefined && pct < 100 && n > MIN_FEASIBLE_NODES_TO_FIND;
+    const wanted = sampling ? Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.floor((n * pct) / 100)) : n;
+    const start = sampling ? this.#nextStart % n : 0;
+    let feasible = 0;
+    let visited = 0;
+    while (visited < n && feasible < wanted) {
+      const chunk = sampling ? Math.min(n - visited, Math.max(wanted - feasible, 64)) : n;
+      const view = feasible === 0 ? cand : cand.subarray(feasible);
+      for (let k = 0, j = start + visited; k < chunk; k++, j++) view[k] = j >= n ? j - n : j;
+      let count = chunk;
+      for (let f = 0; f < this.filter.length && count > 0; f++) {
+        if (skipFilter[f] === 1) continue;
+        const plugin = this.filter[f]!;
+        if (plugin.filterAll !== undefined) count = plugin.filterAll(ctx, view, count);
+        else {
+          let kept = 0;
+          for (let k = 0; k < count; k++) {
+            const node = view[k]!;
+            const s = plugin.filter(ctx, node);
+            if (s === undefined || s.code === 'Success') view[kept++] = node;
+          }
+          count = kept;
+        }
+      }
+      feasible += count;
+      visited += chunk;
+    }
+    if (sampling) {
+      this.#nextStart = (start + visited) % n;
+      if (feasible > wanted) feasible = wanted;
+    }
+    if (feasible === 0) return this.#diagnose(ctx, options);
+
+    // Score.
+    const skipScore = this.#skipScore;
+    skipScore.fill(0);
+    for (let i = 0; i < this.preScore.length; i++) {
+      const p = this.preScore[i]!;
+      const s = p.preScore(ctx, cand, feasible);
+      if (s === undefined || s.code === 'Success') continue;
+      if (s.code === 'Skip') {
+        const j = this.#preScoreToScore[i]!;
+        if (j >= 0) skipScore[j] = 1;
+        continue;
+      }
+      return this.#rejectAll(ctx, withPlugin(s, p.name), options);
+    }
+    const total = this.#total;
+    total.fill(0, 0, feasible);
+    for (let i = 0; i < this.score.length; i++) {
+      const out = this.#scores[i]!;
+      if (skipScore[i] === 1) {
+        out.fill(0, 0, feasible);
+        continue;
+      }
+      const { plugin, weight } = this.score[i]!;
+      if (plugin.scoreAll !== undefined) plugin.scoreAll(ctx, cand, feasible, out);
+      else for (let k = 0; k < feasible; k++) out[k] = plugin.score(ctx, cand[k]!);
+      plugin.normalizeScore?.(ctx, cand, feasible, out);
+      for (let k = 0; k < feasible; k++) {
+        let v = out[k]!;
+        if (!(v >= 0)) v = 0;
+        else if (v > MAX_NODE_SCORE) v = MAX_NODE_SCORE;
+        out[k] = v;
+        total[k]! += v * weight;
+      }
+    }
+
+    // Select: highest total; ties broken by the seeded random source.
+    let best = -1;
+    let ties = 0;
+    for (let k = 0; k < feasible; k++) {
+      const v = total[k]!;
+      if (v > best) {
+        best = v;
+        ties = 1;
+      } else if (v === best) ties++;
+    }
+    let pick = 0;
+    if (ties === 1) {
+      while (total[pick] !== best) pick++;
+    } else {
+      let r = options.random.nextInt(ties);
+      for (let k = 0; k < feasible; k++) {
+        if (total[k] === best && r-- === 0) {
+          pick = k;
+          break;
+        }
+      }
+    }
+    const node = cand[pick]!;
+    return {
+      kind: 'placed',
+      node,
+      ctx,
+      explanation: this.#placed(snapshot, pick, feasible, visited, ties, options.alternatives ?? 3),
+    };
+  }
+
+  #pluginScores(k: number): PluginScore[] {
+    const out: PluginScore[] = [];
+    for (let i = 0; i < this.score.length; i++) {
+      if (this.#skipScore[i] === 1) continue;
+      const s = this.score[i]!;
+      out.push({ plugin: s.plugin.name, score: this.#scores[i]![k]!, weight: s.weight });
+    }
+    return out;
+  }
+
+  #placed(
+    snapshot: Snapshot,
+    pick: number,
+    feasible: number,
+    visited: number,
+    ties: number,
+    alternatives: number,
+  ): PlacedExplanation {
+    const cand = this.#candidates;
+    const total = this.#total;
+    const top: number[] = [];
+    if (alternatives > 0) {
+      for (let k = 0; k < feasible; k++) {
+        if (k === pick) continue;
+        const v = total[k]!;
+        if (top.length === alternatives && v <= total[top[top.length - 1]!]!) continue;
+        let at = top.length;
+        while (at > 0 && total[top[at - 1]!]! < v) at--;
+        top.splice(at, 0, k);
+        if (top.length > alternatives) top.pop();
+      }
+    }
+    const alts: ScoredNode[] = top.map((k) => ({
+      nodeId: snapshot.ids[cand[k]!]!,
+      score: total[k]!,
+      scores: this.#pluginScores(k),
+    }));
+    const body = {
+      nodeId: snapshot.ids[cand[pick]!]!,
+      score: total[pick]!,
+      scores: this.#pluginScores(pick),
+      alternatives: alts,
+      totalNodes: snapshot.size,
+      evaluatedNodes: visited,
+      feasibleNodes: feasible,
+      tiedNodes: ties,
+    };
+    return { kind: 'placed', ...body, message: placedMessage(body) };
+  }
+
+  /** Runs every filter node by node to say why nothing fits (the slow path, only on failure). */
+  #diagnose(ctx: PlacementContext, options: CycleOptions): CycleResult {
+    const { snapshot } = ctx;
+    const counts = new Map<string, number>();
+    const detail: NodeRejection[] | undefined = options.nodeDetail === true ? [] : undefined;
+    const statuses = new Map<string, Status>();
+    for (let node = 0; node < snapshot.size; node++) {
+      for (let f = 0; f < this.filter.length; f++) {
+        if (this.#skipFilter[f] === 1) continue;
+        const plugin = this.filter[f]!;
+        const s = plugin.filter(ctx, node);
+        if (s === undefined || s.code === 'Success') continue;
+        const stamped = withPlugin(s, plugin.name);
+        statuses.set(snapshot.ids[node]!, stamped);
+        const reasons = s.reasons.length === 0 ? [`rejected by ${plugin.name}`] : s.reasons;
+        for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+        detail?.push({ nodeId: snapshot.ids[node]!, plugin: plugin.name, code: s.code, reasons: s.reasons });
+        break;
+      }
+    }
+    return this.#unplaceable(ctx, counts, detail, statuses, undefined);
+  }
+
+  /** A pre-filter / pre-score rejected the task as a whole: every node gets that status. */
+  #rejectAll(ctx: PlacementContext, s: Status, options: CycleOptions): CycleResult {
+    const { snapshot } = ctx;
+    const counts = new Map<string, number>();
+    const reasons = s.reasons.length === 0 ? [`rejected by ${s.plugin ?? 'a plugin'}`] : s.reasons;
+    if (s.code !== 'Error') for (const r of reasons) counts.set(r, snapshot.size);
+    const statuses = new Map<string, Status>();
+    const detail: NodeRejection[] | undefined = options.nodeDetail === true ? [] : undefined;
+    for (let i = 0; i < snapshot.size; i++) {
+      statuses.set(snapshot.ids[i]!, s);
+      detail?.push({ nodeId: snapshot.ids[i]!, plugin: s.plugin ?? '', code: s.code, reasons: s.reasons });
+    }
+    return this.#unplaceable(ctx, counts, detail, statuses, s);
+  }
+
+  #unplaceable(
+    ctx: PlacementContext,
+    counts: Map<string, number>,
+    detail: NodeRejection[] | undefined,
+    statuses: Map<string, Status>,
+    status: Status | undefined,
+  ): CycleResult {
+    const reasons = sortReasons(counts);
+    let postFilter: UnplaceableExplanation['postFilter'];
+    if (status === undefined || status.code !== 'Error') {
+      for (const p of this.postFilter) {
+        const r = p.postFilter(ctx, statuses);
+        if (r.status.code === 'Unschedulable' || r.status.code === 'UnschedulableAndUnresolvable') continue;
+        postFilter = {
+          plugin: p.name,
+          code: r.status.code,
+          reasons: r.status.reasons,
+          ...(r.nominatedNodeId === undefined ? {} : { nominatedNodeId: r.nominatedNodeId }),
+          ...(r.victims === undefined ? {} : { victims: r.victims }),
+        };
+        break;
+      }
+    }
+    const extra =
+      status?.code === 'Error'
+        ? `error in ${status.plugin ?? 'a plugin'}: ${status.reasons.join(', ')}`
+        : postFilter?.nominatedNodeId !== undefined
+          ? `${postFilter.plugin} nominated ${postFilter.nominatedNodeId}`
+          : undefined;
+    const explanation: UnplaceableExplanation = {
+      kind: 'unplaceable',
+      totalNodes: ctx.snapshot.size,
+      feasibleNodes: 0,
+      reasons,
+      ...(detail === undefined ? {} : { nodes: detail }),
+      ...(status === undefined
+        ? {}
+        : {
+            status: {
+              code: status.code,
+              reasons: status.reasons,
+              ...(status.plugin === undefined ? {} : { plugin: status.plugin }),
+            },
+          }),
+      ...(postFilter === undefined ? {} : { postFilter }),
+      message: unplaceableMessage(ctx.snapshot.size, 0, reasons, extra),
+    };
+    return { kind: 'unplaceable', ctx, explanation };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The extension points of the Kubernetes scheduling framework, one small interface each. A plugin
+ * is a plain object with a `name` that implements any of them; which ones is decided once, when a
+ * profile is built. Node arguments are indexes into the snapshot.
+ */
+import type { CycleState } from './cycle-state.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { PluginStatus, Status } from './status.ts';
+import type { PlacementTask } from './task.ts';
+
+export const MAX_NODE_SCORE = 100;
+export const MIN_NODE_SCORE = 0;
+
+/** What every plugin call of one cycle sees. */
+export interface PlacementContext {
+  readonly task: PlacementTask;
+  readonly snapshot: Snapshot;
+  readonly state: CycleState;
+}
+
+export interface Plugin {
+  readonly name: string;
+}
+
+/** Orders the queue: `less(a, b)` is true when `a` should be placed before `b`. One per profile. */
+export interface QueueSortPlugin extends Plugin {
+  less(a: PlacementTask, b: PlacementTask): boolean;
+}
+
+/** Runs once per task before filtering. `Skip` skips this plugin's filter for the task. */
+export interface PreFilterPlugin extends Plugin {
+  preFilter(ctx: PlacementContext): PluginStatus;
+}
+
+export interface FilterPlugin extends Plugin {
+  /** Whether the task fits on `node`, with countable reasons when it does not. */
+  filter(ctx: PlacementContext, node: number): PluginStatus;
+  /**
+   * Optional fast path over many nodes: keep (in order, in place) the nodes of
+   * `candidates[0..count)` that pass and return how many are left. Must agree with `filter`.
+   */
+  filterAll?(ctx: PlacementContext, candidates: Int32Array, count: number): number;
+}
+
+/** Per-node outcome of filtering, for "why is this pending?". */
+export type NodeStatusMap = ReadonlyMap<string, Status>;
+
+export interface PostFilterResult {
+  readonly status: Status;
+  /** A node that would fit once victims are evicted (preemption). */
+  readonly nominatedNodeId?: string;
+  readonly victims?: readonly string[];
+}
+
+/** Runs when no node fits (preemption hooks in here). */
+export interface PostFilterPlugin extends Plugin {
+  postFilter(ctx: PlacementContext, statuses: NodeStatusMap): PostFilterResult;
+}
+
+/** Runs once per task over the feasible nodes. `Skip` skips this plugin's score for the task. */
+export interface PreScorePlugin extends Plugin {
+  preScore(ctx: PlacementContext, candidates: Int32Array, count: number): PluginStatus;
+}
+
+export interface ScorePlugin extends Plugin {
+  /** A score for `node` (0–100 after normalisation; the framework clamps). */
+  score(ctx: PlacementContext, node: number): number;
+  /** Optional fast path: `out[k] = score(candidates[k])` for k < count. Must agree with `score`. */
+  scoreAll?(ctx: PlacementContext, candidates: Int32Array, count: number, out: Float64Array): void;
+  /** Rescales `scores[0..count)` (aligned with `candidates`) in place, e.g. to 0–100 over the max. */
+  normalizeScore?(ctx: PlacementContext, candidates: Int32Array, count: number, scores: Float64Array): void;
+}
+
+/** Book-keeping when a node is chosen; `unreserve` undoes it if a later step fails. */
+export interface ReservePlugin extends Plugin {
+  reserve(ctx: PlacementContext, node: number): PluginStatus;
+  unreserve(ctx: PlacementContext, node: number): void;
+}
+
+/** Tasks held at permit (status `Wait`) until a plugin allows or rejects them (gangs). */
+export interface WaitingTasks {
+  /** Ids of the tasks currently waiting, in the order they started waiting. */
+  list(): readonly WaitingTask[];
+  allow(taskId: string): void;
+  reject(taskId: string, reason: string): void;
+}
+
+export interface WaitingTask {
+  readonly task: PlacementTask;
+  readonly nodeId: string;
+}
+
+export interface PermitPlugin extends Plugin {
+  permit(ctx: PlacementContext, node: number, waiting: WaitingTasks): PluginStatus;
+}
+
+export type AnyPlugin = Plugin &
+  Partial<
+    Pick<QueueSortPlugin, 'less'> &
+      Pick<PreFilterPlugin, 'preFilter'> &
+      Pick<FilterPlugin, 'filter' | 'filterAll'> &
+      Pick<PostFilterPlugin, 'postFilter'> &
+      Pick<PreScorePlugin, 'preScore'> &
+      Pick<ScorePlugin, 'score' | 'scoreAll' | 'normalizeScore'> &
+      Pick<ReservePlugin, 'reserve' | 'unreserve'> &
+      Pick<PermitPlugin, 'permit'>
+  >;

@@ -1,0 +1,542 @@
+/**
+ * A snapshot of the cluster's nodes, laid out for the placement hot loop: one typed array per
+ * resource (struct of arrays), interned attribute columns, taint classes, and per-app / per-
+ * selector task counters. `assume` and `forget` update it incrementally, so every task of a batch
+ * sees the placements made before it.
+ */
+import { BerthError } from '../cluster/errors.ts';
+import { PortRanges } from '../resources/port-ranges.ts';
+import type { TaintEffect } from '../spec/index.ts';
+import type { PlacementTask, ResourceAmounts, ResourceAmountsInput } from './task.ts';
+import { toResourceAmounts } from './task.ts';
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect;
+}
+
+/** A task already running (or placed earlier in this batch) on a node. */
+export interface RunningTask {
+  readonly id: string;
+  /** The service/app it belongs to (Marathon constraints count tasks of the same app). */
+  readonly app?: string;
+  readonly tenant?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly priority: number;
+  /** Epoch milliseconds; preemption prefers to keep older tasks. */
+  readonly startTime?: number;
+  readonly requests?: ResourceAmounts;
+}
+
+export interface SnapshotNodeInput {
+  readonly id: string;
+  /** Defaults to the id. Marathon's `hostname` field reads it. */
+  readonly hostname?: string;
+  /** Node labels (Kubernetes) or agent attributes as strings (Mesos). */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly taints?: readonly Taint[];
+  readonly allocatable: ResourceAmountsInput;
+  /** Already requested by running tasks (default: nothing). */
+  readonly allocated?: ResourceAmountsInput;
+  /** Host ports still free on the node. */
+  readonly freePorts?: PortRanges;
+  readonly unschedulable?: boolean;
+  readonly tasks?: readonly RunningTask[];
+}
+
+/** Values of one field (a label, an attribute, or `hostname`) interned to small integers. */
+export interface AttributeColumn {
+  readonly field: string;
+  /** Per node: index into `values`, or -1 when the node lacks the field. */
+  readonly ids: Int32Array;
+  readonly values: readonly string[];
+}
+
+/** Counts of matching tasks per node and per value of any column, kept current by assume/forget. */
+export class TaskCounter {
+  readonly key: string;
+  readonly matches: (task: RunningTask) => boolean;
+  readonly perNode: Int32Array;
+  total = 0;
+  readonly #byColumn = new Map<AttributeColumn, Int32Array>();
+
+  constructor(key: string, matches: (task: RunningTask) => boolean, size: number) {
+    this.key = key;
+    this.matches = matches;
+    this.perNode = new Int32Array(size);
+  }
+
+  /** Matching tasks per value id of `column` (tasks on nodes lacking the field are not counted). */
+  byValue(column: AttributeColumn): Int32Array {
+    let counts = this.#byColumn.get(column);
+    if (counts === undefined) {
+      counts = new Int32Array(column.values.length);
+      const per = this.perNode;
+      for (let i = 0; i < per.length; i++) {
+        const c = per[i]!;
+        if (c !== 0) {
+          const v = column.ids[i]!;
+          if (v >= 0) counts[v]! += c;
+        }
+      }
+      this.#byColumn.set(column, counts);
+    }
+    return counts;
+  }
+
+  /** @internal */
+  bump(node: number, delta: number): void {
+    this.perNode[node]! += delta;
+    this.total += delta;
+    for (const [column, counts] of this.#byColumn) {
+      const v = column.ids[node]!;
+      if (v >= 0) counts[v]! += delta;
+    }
+  }
+
+  /** @internal */
+  copy(size: number): TaskCounter {
+    const c = new TaskCounter(this.key, this.matches, size);
+    c.perNode.set(this.perNode);
+    c.total = this.total;
+    return c;
+  }
+}
+
+/** What `assume` changed, so `forget` can undo it exactly. */
+export interface Assumption {
+  readonly node: number;
+  readonly task: PlacementTask;
+  /** Host ports given to the task, in the order of `task.ports`. */
+  readonly ports: readonly number[];
+}
+
+/** A read-only view of one node, for explanations and tests. */
+export interface NodeView {
+  readonly id: string;
+  readonly hostname: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  readonly unschedulable: boolean;
+  readonly allocatable: ResourceAmounts;
+  readonly allocated: ResourceAmounts;
+  readonly freePorts: PortRanges;
+  readonly tasks: readonly RunningTask[];
+}
+
+const COMPONENT = 'core/placement';
+const STANDARD = ['cpu', 'memory', 'disk', 'gpus'] as const;
+export type StandardResource = (typeof STANDARD)[number];
+
+/** Allocatable and allocated amounts of one resource across all nodes. */
+export interface ResourceColumn {
+  readonly alloc: Float64Array;
+  readonly used: Float64Array;
+}
+
+function taintKey(t: Taint): string {
+  return `${t.key}=${t.value ?? ''}:${t.effect}`;
+}
+
+export class Snapshot {
+  readonly size: number;
+  readonly ids: readonly string[];
+  readonly hostnames: readonly string[];
+  readonly cpu: ResourceColumn;
+  readonly memory: ResourceColumn;
+  readonly disk: ResourceColumn;
+  readonly gpus: ResourceColumn;
+  /** Free host port count per node (kept with `freePorts`). */
+  readonly freePortCount: Float64Array;
+  readonly unschedulable: Uint8Array;
+  /** Per node: index into `taintClasses` (0 = no taints). */
+  readonly taintClass: Int32Array;
+  readonly taintClasses: readonly (readonly Taint[])[];
+  readonly #labels: readonly Readonly<Record<string, string>>[];
+  readonly #extended: Map<string, ResourceColumn>;
+  readonly #freePorts: PortRanges[];
+  readonly #tasks: RunningTask[][];
+  readonly #index: Map<string, number>;
+  readonly #columns: Map<string, AttributeColumn>;
+  readonly #counters: Map<string, TaskCounter>;
+  readonly #memo: Map<string, unknown>;
+  #version = 0;
+
+  private constructor(parts: {
+    ids: string[];
+    hostnames: string[];
+    labels: Readonly<Record<string, string>>[];
+    cpu: ResourceColumn;
+    memory: ResourceColumn;
+    disk: ResourceColumn;
+    gpus: ResourceColumn;
+    extended: Map<string, ResourceColumn>;
+    freePorts: PortRanges[];
+    freePortCount: Float64Array;
+    unschedulable: Uint8Array;
+    taintClass: Int32Array;
+    taintClasses: (readonly Taint[])[];
+    tasks: RunningTask[][];
+    index: Map<string, number>;
+    columns: Map<string, AttributeColumn>;
+    counters: Map<string, TaskCounter>;
+    memo: Map<string, unknown>;
+  }) {
+    this.size = parts.ids.length;
+    this.ids = parts.ids;
+    this.hostnames = parts.hostnames;
+    this.#labels = parts.labels;
+    this.cpu = parts.cpu;
+    this.memory = parts.memory;
+    this.disk = parts.disk;
+    this.gpus = parts.gpus;
+    this.#extended = parts.extended;
+    this.#freePorts = parts.freePorts;
+    this.freePortCount = parts.freePortCount;
+    this.unschedulable = parts.unschedulable;
+    this.taintClass = parts.taintClass;
+    this.taintClasses = parts.taintClasses;
+    this.#tasks = parts.tasks;
+    this.#index = parts.index;
+    this.#columns = parts.columns;
+    this.#counters = parts.counters;
+    this.#memo = parts.memo;
+  }
+
+  /** Builds a snapshot. Throws SPEC_INVALID (listing every problem) on duplicate ids or bad amounts. */
+  static create(nodes: readonly SnapshotNodeInput[]): Snapshot {
+    const n = nodes.length;
+    const issues: { path: string; message: string }[] = [];
+    const col = (): ResourceColumn => ({ alloc: new Float64Array(n), used: new Float64Array(n) });
+    const std = { cpu: col(), memory: col(), disk: col(), gpus: col() };
+    const extended = new Map<string, ResourceColumn>();
+    const ids: string[] = [];
+    const hostnames: string[] = [];
+    const labels: Readonly<Record<string, string>>[] = [];
+    const freePorts: PortRanges[] = [];
+    const freePortCount = new Float64Array(n);
+    const unschedulable = new Uint8Array(n);
+    const taintClass = new Int32Array(n);
+    const taintClasses: (readonly Taint[])[] = [[]];
+    const classByKey = new Map<string, number>([['', 0]]);
+    const tasks: RunningTask[][] = [];
+    const index = new Map<string, number>();
+    nodes.forEach((node, i) => {
+      if (typeof node.id !== 'string' || node.id === '')
+        issues.push({ path: `nodes[${i}].id`, message: 'a node needs a non-empty id' });
+      else if (index.has(node.id))
+        issues.push({ path: `nodes[${i}].id`, message: `duplicate node id ${node.id}` });
+      index.set(node.id, i);
+      ids.push(node.id);
+      hostnames.push(node.hostname ?? node.id);
+      labels.push(node.labels ?? {});
+      const alloc = toResourceAmounts(node.allocatable, `nodes[${i}].allocatable`, issues);
+      const used = toResourceAmounts(node.allocated, `nodes[${i}].allocated`, issues);
+      for (const r of STANDARD) {
+        std[r].alloc[i] = alloc[r];
+        std[r].used[i] = used[r];
+      }
+      const ext = (name: string): ResourceColumn => {
+        let c = extended.get(name);
+        if (c === undefined) {
+          c = col();
+          extended.set(name, c);
+        }
+        return c;
+      };
+      for (const [name, v] of alloc.extended) ext(name).alloc[i] = v;
+      for (const [name, v] of used.extended) ext(name).used[i] = v;
+      const ports = node.freePorts ?? PortRanges.EMPTY;
+      freePorts.push(ports);
+      freePortCount[i] = ports.size;
+      unschedulable[i] = node.unschedulable === true ? 1 : 0;
+      const taints = node.taints ?? [];
+      if (taints.length > 0) {
+        const key = taints.map(taintKey).sort().join('|');
+        let cls = classByKey.get(key);
+        if (cls === undefined) {
+          cls = taintClasses.length;
+          classByKey.set(key, cls);
+          taintClasses.push(taints);
+        }
+        taintClass[i] = cls;
+      }
+      tasks.push([...(node.tasks ?? [])]);
+    });
+    if (issues.length > 0) {
+      throw new BerthError(
+        'SPEC_INVALID',
+        `invalid snapshot: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
+        {
+          component: COMPONENT,
+          issues,
+          hint: 'Give every node a unique id and non-negative integer amounts in base units.',
+        },
+      );
+    }
+    return new Snapshot({
+      ids,
+      hostnames,
+      labels,
+      ...std,
+      extended,
+      freePorts,
+      freePortCount,
+      unschedulable,
+      taintClass,
+      taintClasses,
+      tasks,
+      index,
+      columns: new Map(),
+      counters: new Map(),
+      memo: new Map(),
+    });
+  }
+
+  /** Increases on every assume/forget; caches keyed on it know when to refresh. */
+  get version(): number {
+    return this.#version;
+  }
+
+  indexOf(id: string): number {
+    return this.#index.get(id) ?? -1;
+  }
+
+  labels(node: number): Readonly<Record<string, string>> {
+    return this.#labels[node]!;
+  }
+
+  taints(node: number): readonly Taint[] {
+    return this.taintClasses[this.taintClass[node]!]!;
+  }
+
+  freePorts(node: number): PortRanges {
+    return this.#freePorts[node]!;
+  }
+
+  tasks(node: number): readonly RunningTask[] {
+    return this.#tasks[node]!;
+  }
+
+  /** The column of a standard or extended resource; `undefined` for an extended name no node has. */
+  resource(name: string): ResourceColumn | undefined {
+    switch (name) {
+      case 'cpu':
+        return this.cpu;
+      case 'memory':
+        return this.memory;
+      case 'disk':
+        return this.disk;
+      case 'gpus':
+        return this.gpus;
+      default:
+        return this.#extended.get(name);
+    }
+  }
+
+  /** Names of the extended resources any node has. */
+  get extendedResources(): readonly string[] {
+    return [...this.#extended.keys()];
+  }
+
+  /**
+   * The interned values of a field: `hostname` is the node's hostname (`@hostname` too), any
+   * other field a node label / agent attribute. Built once per snapshot (labels never change).
+   */
+  column(field: string): AttributeColumn {
+    let c = this.#columns.get(field);
+    if (c === undefined) {
+      const ids = new Int32Array(this.size);
+      const values: string[] = [];
+      const byValue = new Map<string, number>();
+      const host = field === 'hostname' || field === '@hostname';
+      for (let i = 0; i < this.size; i++) {
+        const v = host ? this.hostnames[i] : this.#labels[i]![field];
+        if (v === undefined) {
+          ids[i] = -1;
+          continue;
+        }
+        let id = byValue.get(v);
+        if (id === undefined) {
+          id = values.length;
+          values.push(v);
+          byValue.set(v, id);
+        }
+        ids[i] = id;
+      }
+      c = { field, ids, values };
+      this.#columns.set(field, c);
+    }
+    return c;
+  }
+
+  /**
+   * A counter of the tasks matching `matches` (running ones and those assumed later), created on
+   * first use under `key`; the same key must always mean the same predicate.
+   */
+  counter(key: string, matches: (task: RunningTask) => boolean): TaskCounter {
+    let c = this.#counters.get(key);
+    if (c === undefined) {
+      c = new TaskCounter(key, matches, this.size);
+      for (let i = 0; i < this.size; i++) {
+        let k = 0;
+        for (const t of this.#tasks[i]!) if (matches(t)) k++;
+        if (k !== 0) c.bump(i, k);
+      }
+      this.#counters.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * Data derived only from what never changes in a snapshot (labels, taints, ids), computed once.
+   * Plugins use it for node-selector masks, toleration tables and the like.
+   */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.#memo.has(key)) return this.#memo.get(key) as T;
+    const v = compute();
+    this.#memo.set(key, v);
+    return v;
+  }
+
+  /**
+   * Books `task` onto `node`: adds its requests, takes its fixed and dynamic host ports, records
+   * it among the node's tasks and in every counter. The caller has checked that it fits.
+   */
+  assume(node: number, task: PlacementTask, startTime?: number): Assumption {
+    const r = task.requests;
+    this.cpu.used[node]! += r.cpu;
+    this.memory.used[node]! += r.memory;
+    this.disk.used[node]! += r.disk;
+    this.gpus.used[node]! += r.gpus;
+    for (const [name, v] of r.extended) this.#extendedColumn(name).used[node]! += v;
+    let ports: number[] = [];
+    if (task.ports.length > 0) {
+      const free = this.#freePorts[node]!;
+      const fixed = PortRanges.fromPorts(task.fixedPorts);
+      const dynamic = free.sub(fixed).take(task.dynamicPorts);
+      if (!free.containsAll(fixed) || dynamic === undefined) {
+        throw new BerthError(
+          'INTERNAL',
+          `node ${this.ids[node]} has not the host ports task ${task.id} needs`,
+          {
+            component: COMPONENT,
+          },
+        );
+      }
+      const dyn: number[] = [];
+      for (const range of dynamic.ranges) for (let p = range.begin; p <= range.end; p++) dyn.push(p);
+      let d = 0;
+      ports = task.ports.map((p) => p.hostPort ?? dyn[d++]!);
+      this.#setPorts(node, free.sub(fixed.add(dynamic)));
+    }
+    const running: RunningTask = {
+      id: task.id,
+      app: task.app,
+      tenant: task.tenant,
+      labels: task.labels,
+      priority: task.priority,
+      requests: task.requests,
+      ...(startTime === undefined ? {} : { startTime }),
+    };
+    this.#tasks[node]!.push(running);
+    for (const c of this.#counters.values()) if (c.matches(running)) c.bump(node, 1);
+    this.#version++;
+    return { node, task, ports };
+  }
+
+  /** Undoes an `assume` (a failed permit, a rejected gang, a preemption what-if). */
+  forget(a: Assumption): void {
+    const { node, task } = a;
+    const list = this.#tasks[node]!;
+    const at = list.findIndex((t) => t.id === task.id);
+    if (at < 0) {
+      throw new BerthError('INTERNAL', `task ${task.id} is not assumed on node ${this.ids[node]}`, {
+        component: COMPONENT,
+      });
+    }
+    const [running] = list.splice(at, 1);
+    const r = task.requests;
+    this.cpu.used[node]! -= r.cpu;
+    this.memory.used[node]! -= r.memory;
+    this.disk.used[node]! -= r.disk;
+    this.gpus.used[node]! -= r.gpus;
+    for (const [name, v] of r.extended) this.#extendedColumn(name).used[node]! -= v;
+    if (a.ports.length > 0) this.#setPorts(node, this.#freePorts[node]!.add(PortRanges.fromPorts(a.ports)));
+    for (const c of this.#counters.values()) if (c.matches(running!)) c.bump(node, -1);
+    this.#version++;
+  }
+
+  #setPorts(node: number, ports: PortRanges): void {
+    this.#freePorts[node] = ports;
+    this.freePortCount[node] = ports.size;
+  }
+
+  #extendedColumn(name: string): ResourceColumn {
+    let c = this.#extended.get(name);
+    if (c === undefined) {
+      c = { alloc: new Float64Array(this.size), used: new Float64Array(this.size) };
+      this.#extended.set(name, c);
+    }
+    return c;
+  }
+
+  node(i: number): NodeView {
+    const amounts = (pick: 'alloc' | 'used'): ResourceAmounts => {
+      const extended = new Map<string, number>();
+      for (const [name, c] of this.#extended) if (c[pick][i]! !== 0) extended.set(name, c[pick][i]!);
+      return {
+        cpu: this.cpu[pick][i]!,
+        memory: this.memory[pick][i]!,
+        disk: this.disk[pick][i]!,
+        gpus: this.gpus[pick][i]!,
+        extended,
+      };
+    };
+    return {
+      id: this.ids[i]!,
+      hostname: this.hostnames[i]!,
+      labels: this.#labels[i]!,
+      taints: this.taints(i),
+      unschedulable: this.unschedulable[i] === 1,
+      allocatable: amounts('alloc'),
+      allocated: amounts('used'),
+      freePorts: this.#freePorts[i]!,
+      tasks: this.#tasks[i]!,
+    };
+  }
+
+  /** An independent copy: placing on it leaves this snapshot untouched. */
+  clone(): Snapshot {
+    const copyCol = (c: ResourceColumn): ResourceColumn => ({ alloc: c.alloc, used: c.used.slice() });
+    const extended = new Map<string, ResourceColumn>();
+    for (const [k, c] of this.#extended) extended.set(k, copyCol(c));
+    const counters = new Map<string, TaskCounter>();
+    for (const [k, c] of this.#counters) counters.set(k, c.copy(this.size));
+    return new Snapshot({
+      ids: this.ids as string[],
+      hostnames: this.hostnames as string[],
+      labels: this.#labels as Readonly<Record<string, string>>[],
+      cpu: copyCol(this.cpu),
+      memory: copyCol(this.memory),
+      disk: copyCol(this.disk),
+      gpus: copyCol(this.gpus),
+      extended,
+      freePorts: [...this.#freePorts],
+      freePortCount: this.freePortCount.slice(),
+      unschedulable: this.unschedulable,
+      taintClass: this.taintClass,
+      taintClasses: this.taintClasses as (readonly Taint[])[],
+      tasks: this.#tasks.map((l) => [...l]),
+      index: this.#index,
+      columns: this.#columns,
+      counters,
+      memo: this.#memo,
+    });
+  }
+}
+
+export function createSnapshot(nodes: readonly SnapshotNodeInput[]): Snapshot {
+  return Snapshot.create(nodes);
+}
