@@ -13,6 +13,14 @@
 import { z } from 'zod';
 
 /**
+ * A message schema: unknown fields are kept at runtime (lossless), while the TypeScript type lists
+ * only the modelled fields (an index signature would defeat `Omit`, `Pick` and excess-property checks).
+ */
+export function obj<S extends z.ZodRawShape>(shape: S): z.ZodObject<S, z.core.$strip> {
+  return z.looseObject(shape) as unknown as z.ZodObject<S, z.core.$strip>;
+}
+
+/**
  * A protobuf int64/uint64: Mesos emits numbers and accepts numbers or decimal strings. Read JSON
  * with `parseMesosJson` so integers beyond 2^53 arrive as exact decimal strings.
  */
@@ -32,16 +40,16 @@ export function openEnum<const T extends readonly string[]>(
 /** A protobuf `bytes` field: base64 text in JSON. */
 export const BytesSchema = z.string();
 
-const id = () => z.looseObject({ value: z.string() });
+const id = () => obj({ value: z.string() });
 export const FrameworkIDSchema = id();
 export const OfferIDSchema = id();
 export const AgentIDSchema = id();
 export const TaskIDSchema = id();
 export const ExecutorIDSchema = id();
 /** `parent` nests further parents; the loose schema keeps them as sent. */
-export const ContainerIDSchema = z.looseObject({
+export const ContainerIDSchema = obj({
   value: z.string(),
-  parent: z.looseObject({ value: z.string() }).optional(),
+  parent: obj({ value: z.string() }).optional(),
 });
 export const OperationIDSchema = id();
 export const ResourceProviderIDSchema = id();
@@ -51,28 +59,28 @@ export type AgentID = z.infer<typeof AgentIDSchema>;
 export type TaskID = z.infer<typeof TaskIDSchema>;
 export type ExecutorID = z.infer<typeof ExecutorIDSchema>;
 
-export const TimeInfoSchema = z.looseObject({ nanoseconds: Int64Schema });
-export const DurationInfoSchema = z.looseObject({ nanoseconds: Int64Schema });
+export const TimeInfoSchema = obj({ nanoseconds: Int64Schema });
+export const DurationInfoSchema = obj({ nanoseconds: Int64Schema });
 export type TimeInfo = z.infer<typeof TimeInfoSchema>;
 export type DurationInfo = z.infer<typeof DurationInfoSchema>;
 
-export const LabelSchema = z.looseObject({ key: z.string(), value: z.string().optional() });
-export const LabelsSchema = z.looseObject({ labels: z.array(LabelSchema).optional() });
+export const LabelSchema = obj({ key: z.string(), value: z.string().optional() });
+export const LabelsSchema = obj({ labels: z.array(LabelSchema).optional() });
 export type Label = z.infer<typeof LabelSchema>;
 export type Labels = z.infer<typeof LabelsSchema>;
 
-export const ParameterSchema = z.looseObject({ key: z.string(), value: z.string() });
+export const ParameterSchema = obj({ key: z.string(), value: z.string() });
 
 // --- Value -------------------------------------------------------------------------------------
 
 export const VALUE_TYPES = ['SCALAR', 'RANGES', 'SET', 'TEXT'] as const;
 export const ValueTypeSchema = openEnum(VALUE_TYPES);
-export const ScalarSchema = z.looseObject({ value: z.number() });
-export const RangeSchema = z.looseObject({ begin: Int64Schema, end: Int64Schema });
-export const RangesSchema = z.looseObject({ range: z.array(RangeSchema).optional() });
-export const SetSchema = z.looseObject({ item: z.array(z.string()).optional() });
-export const TextSchema = z.looseObject({ value: z.string() });
-export const ValueSchema = z.looseObject({
+export const ScalarSchema = obj({ value: z.number() });
+export const RangeSchema = obj({ begin: Int64Schema, end: Int64Schema });
+export const RangesSchema = obj({ range: z.array(RangeSchema).optional() });
+export const SetSchema = obj({ item: z.array(z.string()).optional() });
+export const TextSchema = obj({ value: z.string() });
+export const ValueSchema = obj({
   type: ValueTypeSchema,
   scalar: ScalarSchema.optional(),
   ranges: RangesSchema.optional(),
@@ -88,14 +96,14 @@ export type Value = z.infer<typeof ValueSchema>;
 
 // --- Resource, Attribute -------------------------------------------------------------------------
 
-export const AllocationInfoSchema = z.looseObject({ role: z.string().optional() });
-export const ReservationInfoSchema = z.looseObject({
+export const AllocationInfoSchema = obj({ role: z.string().optional() });
+export const ReservationInfoSchema = obj({
   type: openEnum(['UNKNOWN', 'STATIC', 'DYNAMIC'] as const).optional(),
   role: z.string().optional(),
   principal: z.string().optional(),
   labels: LabelsSchema.optional(),
 });
-export const ResourceSchema = z.looseObject({
+export const ResourceSchema = obj({
   provider_id: ResourceProviderIDSchema.optional(),
   name: z.string(),
   type: ValueTypeSchema,
@@ -107,15 +115,15 @@ export const ResourceSchema = z.looseObject({
   allocation_info: AllocationInfoSchema.optional(),
   reservation: ReservationInfoSchema.optional(),
   reservations: z.array(ReservationInfoSchema).optional(),
-  disk: z.looseObject({}).optional(),
-  revocable: z.looseObject({}).optional(),
-  shared: z.looseObject({}).optional(),
+  disk: obj({}).optional(),
+  revocable: obj({}).optional(),
+  shared: obj({}).optional(),
 });
 export type AllocationInfo = z.infer<typeof AllocationInfoSchema>;
 export type ReservationInfo = z.infer<typeof ReservationInfoSchema>;
 export type Resource = z.infer<typeof ResourceSchema>;
 
-export const AttributeSchema = z.looseObject({
+export const AttributeSchema = obj({
   name: z.string(),
   type: ValueTypeSchema,
   scalar: ScalarSchema.optional(),
@@ -127,30 +135,30 @@ export type Attribute = z.infer<typeof AttributeSchema>;
 
 // --- Addresses, masters, agents ----------------------------------------------------------------
 
-export const AddressSchema = z.looseObject({
+export const AddressSchema = obj({
   hostname: z.string().optional(),
   ip: z.string().optional(),
   port: z.number().int(),
 });
-export const URLSchema = z.looseObject({
+export const URLSchema = obj({
   scheme: z.string(),
   address: AddressSchema,
   path: z.string().optional(),
   query: z.array(ParameterSchema).optional(),
   fragment: z.string().optional(),
 });
-export const DomainInfoSchema = z.looseObject({
+export const DomainInfoSchema = obj({
   fault_domain: z
     .looseObject({
-      region: z.looseObject({ name: z.string() }),
-      zone: z.looseObject({ name: z.string() }),
+      region: obj({ name: z.string() }),
+      zone: obj({ name: z.string() }),
     })
     .optional(),
 });
 const capability = <const T extends readonly string[]>(values: T) =>
-  z.looseObject({ type: openEnum(values).optional() });
+  obj({ type: openEnum(values).optional() });
 
-export const MasterInfoSchema = z.looseObject({
+export const MasterInfoSchema = obj({
   id: z.string(),
   /** IPv4 as a uint32 in network byte order read little-endian (127.0.0.1 → 16777343). */
   ip: z.number().int(),
@@ -180,7 +188,7 @@ export const AGENT_CAPABILITIES = [
   'TASK_RESOURCE_LIMITS',
 ] as const;
 export const AgentCapabilitySchema = capability(AGENT_CAPABILITIES);
-export const AgentInfoSchema = z.looseObject({
+export const AgentInfoSchema = obj({
   hostname: z.string(),
   port: z.number().int().optional(),
   resources: z.array(ResourceSchema).optional(),
@@ -206,7 +214,7 @@ export const FRAMEWORK_CAPABILITIES = [
 ] as const;
 export type FrameworkCapabilityType = (typeof FRAMEWORK_CAPABILITIES)[number];
 export const FrameworkCapabilitySchema = capability(FRAMEWORK_CAPABILITIES);
-export const FrameworkInfoSchema = z.looseObject({
+export const FrameworkInfoSchema = obj({
   user: z.string(),
   name: z.string(),
   id: FrameworkIDSchema.optional(),
@@ -220,35 +228,35 @@ export const FrameworkInfoSchema = z.looseObject({
   webui_url: z.string().optional(),
   capabilities: z.array(FrameworkCapabilitySchema).optional(),
   labels: LabelsSchema.optional(),
-  offer_filters: z.record(z.string(), z.looseObject({})).optional(),
+  offer_filters: z.record(z.string(), obj({})).optional(),
 });
 export type FrameworkInfo = z.infer<typeof FrameworkInfoSchema>;
 
-export const FiltersSchema = z.looseObject({ refuse_seconds: z.number().optional() });
+export const FiltersSchema = obj({ refuse_seconds: z.number().optional() });
 export type Filters = z.infer<typeof FiltersSchema>;
 
 // --- CommandInfo, ContainerInfo, health, discovery ------------------------------------------------
 
-export const EnvironmentSchema = z.looseObject({
+export const EnvironmentSchema = obj({
   variables: z
     .array(
-      z.looseObject({
+      obj({
         name: z.string(),
         type: openEnum(['UNKNOWN', 'VALUE', 'SECRET'] as const).optional(),
         value: z.string().optional(),
-        secret: z.looseObject({}).optional(),
+        secret: obj({}).optional(),
       }),
     )
     .optional(),
 });
-export const CommandURISchema = z.looseObject({
+export const CommandURISchema = obj({
   value: z.string(),
   executable: z.boolean().optional(),
   extract: z.boolean().optional(),
   cache: z.boolean().optional(),
   output_file: z.string().optional(),
 });
-export const CommandInfoSchema = z.looseObject({
+export const CommandInfoSchema = obj({
   uris: z.array(CommandURISchema).optional(),
   environment: EnvironmentSchema.optional(),
   /** Default true: `value` runs through `/bin/sh -c`. With false, `value` is the executable and `arguments` its argv. */
@@ -261,38 +269,36 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export type CommandInfo = z.infer<typeof CommandInfoSchema>;
 
 export const NETWORK_PROTOCOLS = ['IPv4', 'IPv6'] as const;
-export const ImageSchema = z.looseObject({
+export const ImageSchema = obj({
   type: openEnum(['APPC', 'DOCKER'] as const),
   appc: z
     .looseObject({ name: z.string(), id: z.string().optional(), labels: LabelsSchema.optional() })
     .optional(),
-  docker: z.looseObject({ name: z.string(), config: z.looseObject({}).optional() }).optional(),
+  docker: obj({ name: z.string(), config: obj({}).optional() }).optional(),
   cached: z.boolean().optional(),
 });
-export const VolumeSchema = z.looseObject({
+export const VolumeSchema = obj({
   mode: openEnum(['RW', 'RO'] as const),
   container_path: z.string(),
   host_path: z.string().optional(),
   image: ImageSchema.optional(),
-  source: z.looseObject({}).optional(),
+  source: obj({}).optional(),
 });
-export const PortMappingSchema = z.looseObject({
+export const PortMappingSchema = obj({
   host_port: z.number().int(),
   container_port: z.number().int(),
   protocol: z.string().optional(),
 });
-export const NetworkInfoSchema = z.looseObject({
+export const NetworkInfoSchema = obj({
   ip_addresses: z
-    .array(
-      z.looseObject({ protocol: openEnum(NETWORK_PROTOCOLS).optional(), ip_address: z.string().optional() }),
-    )
+    .array(obj({ protocol: openEnum(NETWORK_PROTOCOLS).optional(), ip_address: z.string().optional() }))
     .optional(),
   name: z.string().optional(),
   groups: z.array(z.string()).optional(),
   labels: LabelsSchema.optional(),
   port_mappings: z.array(PortMappingSchema).optional(),
 });
-export const ContainerInfoSchema = z.looseObject({
+export const ContainerInfoSchema = obj({
   type: openEnum(['DOCKER', 'MESOS'] as const),
   volumes: z.array(VolumeSchema).optional(),
   hostname: z.string().optional(),
@@ -306,18 +312,18 @@ export const ContainerInfoSchema = z.looseObject({
       force_pull_image: z.boolean().optional(),
     })
     .optional(),
-  mesos: z.looseObject({ image: ImageSchema.optional() }).optional(),
+  mesos: obj({ image: ImageSchema.optional() }).optional(),
   network_infos: z.array(NetworkInfoSchema).optional(),
-  linux_info: z.looseObject({}).optional(),
-  rlimit_info: z.looseObject({}).optional(),
-  tty_info: z.looseObject({}).optional(),
+  linux_info: obj({}).optional(),
+  rlimit_info: obj({}).optional(),
+  tty_info: obj({}).optional(),
 });
 export type Image = z.infer<typeof ImageSchema>;
 export type Volume = z.infer<typeof VolumeSchema>;
 export type NetworkInfo = z.infer<typeof NetworkInfoSchema>;
 export type ContainerInfo = z.infer<typeof ContainerInfoSchema>;
 
-export const HealthCheckSchema = z.looseObject({
+export const HealthCheckSchema = obj({
   delay_seconds: z.number().optional(),
   interval_seconds: z.number().optional(),
   timeout_seconds: z.number().optional(),
@@ -334,32 +340,32 @@ export const HealthCheckSchema = z.looseObject({
       statuses: z.array(z.number().int()).optional(),
     })
     .optional(),
-  tcp: z.looseObject({ protocol: openEnum(NETWORK_PROTOCOLS).optional(), port: z.number().int() }).optional(),
+  tcp: obj({ protocol: openEnum(NETWORK_PROTOCOLS).optional(), port: z.number().int() }).optional(),
 });
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
-export const CheckInfoSchema = z.looseObject({
+export const CheckInfoSchema = obj({
   type: openEnum(['UNKNOWN', 'COMMAND', 'HTTP', 'TCP'] as const).optional(),
 });
 
-export const KillPolicySchema = z.looseObject({ grace_period: DurationInfoSchema.optional() });
+export const KillPolicySchema = obj({ grace_period: DurationInfoSchema.optional() });
 export type KillPolicy = z.infer<typeof KillPolicySchema>;
 
 export const DISCOVERY_VISIBILITIES = ['FRAMEWORK', 'CLUSTER', 'EXTERNAL'] as const;
-export const PortSchema = z.looseObject({
+export const PortSchema = obj({
   number: z.number().int(),
   name: z.string().optional(),
   protocol: z.string().optional(),
   visibility: openEnum(DISCOVERY_VISIBILITIES).optional(),
   labels: LabelsSchema.optional(),
 });
-export const DiscoveryInfoSchema = z.looseObject({
+export const DiscoveryInfoSchema = obj({
   visibility: openEnum(DISCOVERY_VISIBILITIES),
   name: z.string().optional(),
   environment: z.string().optional(),
   location: z.string().optional(),
   version: z.string().optional(),
-  ports: z.looseObject({ ports: z.array(PortSchema).optional() }).optional(),
+  ports: obj({ ports: z.array(PortSchema).optional() }).optional(),
   labels: LabelsSchema.optional(),
 });
 export type Port = z.infer<typeof PortSchema>;
@@ -367,7 +373,7 @@ export type DiscoveryInfo = z.infer<typeof DiscoveryInfoSchema>;
 
 // --- ExecutorInfo, TaskInfo, TaskStatus, Task ----------------------------------------------------
 
-export const ExecutorInfoSchema = z.looseObject({
+export const ExecutorInfoSchema = obj({
   type: openEnum(['UNKNOWN', 'DEFAULT', 'CUSTOM'] as const).optional(),
   executor_id: ExecutorIDSchema,
   framework_id: FrameworkIDSchema.optional(),
@@ -382,7 +388,7 @@ export const ExecutorInfoSchema = z.looseObject({
 });
 export type ExecutorInfo = z.infer<typeof ExecutorInfoSchema>;
 
-export const TaskInfoSchema = z.looseObject({
+export const TaskInfoSchema = obj({
   name: z.string(),
   task_id: TaskIDSchema,
   agent_id: AgentIDSchema,
@@ -400,7 +406,7 @@ export const TaskInfoSchema = z.looseObject({
   limits: z.record(z.string(), ScalarSchema).optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
-export const TaskGroupInfoSchema = z.looseObject({ tasks: z.array(TaskInfoSchema).optional() });
+export const TaskGroupInfoSchema = obj({ tasks: z.array(TaskInfoSchema).optional() });
 export type TaskGroupInfo = z.infer<typeof TaskGroupInfoSchema>;
 
 export const TASK_STATES = [
@@ -425,14 +431,14 @@ export type TaskState = z.infer<typeof TaskStateSchema>;
 
 export const TASK_STATUS_SOURCES = ['SOURCE_MASTER', 'SOURCE_AGENT', 'SOURCE_EXECUTOR'] as const;
 
-export const ContainerStatusSchema = z.looseObject({
+export const ContainerStatusSchema = obj({
   container_id: ContainerIDSchema.optional(),
   network_infos: z.array(NetworkInfoSchema).optional(),
-  cgroup_info: z.looseObject({}).optional(),
+  cgroup_info: obj({}).optional(),
   executor_pid: z.number().int().optional(),
 });
 
-export const TaskStatusSchema = z.looseObject({
+export const TaskStatusSchema = obj({
   task_id: TaskIDSchema,
   state: TaskStateSchema,
   message: z.string().optional(),
@@ -447,16 +453,16 @@ export const TaskStatusSchema = z.looseObject({
   /** Base64; present only on updates that must be acknowledged (echo it unchanged). */
   uuid: BytesSchema.optional(),
   healthy: z.boolean().optional(),
-  check_status: z.looseObject({}).optional(),
+  check_status: obj({}).optional(),
   labels: LabelsSchema.optional(),
   container_status: ContainerStatusSchema.optional(),
   unreachable_time: TimeInfoSchema.optional(),
-  limitation: z.looseObject({}).optional(),
+  limitation: obj({}).optional(),
 });
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
 /** A task as the master reports it (operator API, `mesos.v1.Task`). */
-export const TaskSchema = z.looseObject({
+export const TaskSchema = obj({
   name: z.string(),
   task_id: TaskIDSchema,
   framework_id: FrameworkIDSchema,
@@ -493,24 +499,24 @@ export const OFFER_OPERATION_TYPES = [
   'CREATE_DISK',
   'DESTROY_DISK',
 ] as const;
-export const OfferOperationSchema = z.looseObject({
+export const OfferOperationSchema = obj({
   type: openEnum(OFFER_OPERATION_TYPES),
   id: OperationIDSchema.optional(),
-  launch: z.looseObject({ task_infos: z.array(TaskInfoSchema).optional() }).optional(),
-  launch_group: z.looseObject({ executor: ExecutorInfoSchema, task_group: TaskGroupInfoSchema }).optional(),
+  launch: obj({ task_infos: z.array(TaskInfoSchema).optional() }).optional(),
+  launch_group: obj({ executor: ExecutorInfoSchema, task_group: TaskGroupInfoSchema }).optional(),
   reserve: z
     .looseObject({
       source: z.array(ResourceSchema).optional(),
       resources: z.array(ResourceSchema).optional(),
     })
     .optional(),
-  unreserve: z.looseObject({ resources: z.array(ResourceSchema).optional() }).optional(),
-  create: z.looseObject({ volumes: z.array(ResourceSchema).optional() }).optional(),
-  destroy: z.looseObject({ volumes: z.array(ResourceSchema).optional() }).optional(),
+  unreserve: obj({ resources: z.array(ResourceSchema).optional() }).optional(),
+  create: obj({ volumes: z.array(ResourceSchema).optional() }).optional(),
+  destroy: obj({ volumes: z.array(ResourceSchema).optional() }).optional(),
 });
 export type OfferOperation = z.infer<typeof OfferOperationSchema>;
 
-export const OfferSchema = z.looseObject({
+export const OfferSchema = obj({
   id: OfferIDSchema,
   framework_id: FrameworkIDSchema,
   agent_id: AgentIDSchema,
@@ -520,22 +526,22 @@ export const OfferSchema = z.looseObject({
   resources: z.array(ResourceSchema).optional(),
   attributes: z.array(AttributeSchema).optional(),
   executor_ids: z.array(ExecutorIDSchema).optional(),
-  unavailability: z.looseObject({}).optional(),
+  unavailability: obj({}).optional(),
   allocation_info: AllocationInfoSchema.optional(),
 });
 export type Offer = z.infer<typeof OfferSchema>;
 
-export const InverseOfferSchema = z.looseObject({
+export const InverseOfferSchema = obj({
   id: OfferIDSchema,
   url: URLSchema.optional(),
   framework_id: FrameworkIDSchema,
   agent_id: AgentIDSchema.optional(),
-  unavailability: z.looseObject({}),
+  unavailability: obj({}),
   resources: z.array(ResourceSchema).optional(),
 });
 export type InverseOffer = z.infer<typeof InverseOfferSchema>;
 
-export const VersionInfoSchema = z.looseObject({
+export const VersionInfoSchema = obj({
   version: z.string(),
   build_date: z.string().optional(),
   build_time: z.number().optional(),

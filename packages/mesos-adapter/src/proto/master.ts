@@ -14,6 +14,7 @@ import {
   FrameworkInfoSchema,
   InverseOfferSchema,
   OfferSchema,
+  obj,
   ResourceSchema,
   TaskSchema,
   TaskStateSchema,
@@ -24,15 +25,15 @@ import {
 
 /** A union member: `type` plus the field named after it in lower case. */
 const member = <const T extends string, S extends z.ZodType>(type: T, schema: S) =>
-  z.looseObject({ type: z.literal(type), [type.toLowerCase()]: schema }) as unknown as z.ZodObject<
+  obj({ type: z.literal(type), [type.toLowerCase()]: schema }) as unknown as z.ZodObject<
     { type: z.ZodLiteral<T> } & { [K in Lowercase<T>]: S },
-    z.core.$loose
+    z.core.$strip
   >;
-const bare = <const T extends string>(type: T) => z.looseObject({ type: z.literal(type) });
+const bare = <const T extends string>(type: T) => obj({ type: z.literal(type) });
 
 // --- Response payloads ---------------------------------------------------------------------------
 
-export const OperatorAgentSchema = z.looseObject({
+export const OperatorAgentSchema = obj({
   agent_info: AgentInfoSchema,
   active: z.boolean(),
   deactivated: z.boolean().optional(),
@@ -44,18 +45,18 @@ export const OperatorAgentSchema = z.looseObject({
   allocated_resources: z.array(ResourceSchema).optional(),
   offered_resources: z.array(ResourceSchema).optional(),
   capabilities: z.array(AgentCapabilitySchema).optional(),
-  resource_providers: z.array(z.looseObject({})).optional(),
-  drain_info: z.looseObject({}).optional(),
+  resource_providers: z.array(obj({})).optional(),
+  drain_info: obj({}).optional(),
   estimated_drain_start_time: TimeInfoSchema.optional(),
 });
 export type OperatorAgent = z.infer<typeof OperatorAgentSchema>;
 
-export const GetAgentsSchema = z.looseObject({
+export const GetAgentsSchema = obj({
   agents: z.array(OperatorAgentSchema).optional(),
   recovered_agents: z.array(AgentInfoSchema).optional(),
 });
 
-export const OperatorFrameworkSchema = z.looseObject({
+export const OperatorFrameworkSchema = obj({
   framework_info: FrameworkInfoSchema,
   active: z.boolean(),
   connected: z.boolean(),
@@ -67,17 +68,17 @@ export const OperatorFrameworkSchema = z.looseObject({
   inverse_offers: z.array(InverseOfferSchema).optional(),
   allocated_resources: z.array(ResourceSchema).optional(),
   offered_resources: z.array(ResourceSchema).optional(),
-  offer_constraints: z.looseObject({}).optional(),
+  offer_constraints: obj({}).optional(),
 });
 export type OperatorFramework = z.infer<typeof OperatorFrameworkSchema>;
 
-export const GetFrameworksSchema = z.looseObject({
+export const GetFrameworksSchema = obj({
   frameworks: z.array(OperatorFrameworkSchema).optional(),
   completed_frameworks: z.array(OperatorFrameworkSchema).optional(),
   recovered_frameworks: z.array(FrameworkInfoSchema).optional(),
 });
 
-export const GetTasksSchema = z.looseObject({
+export const GetTasksSchema = obj({
   pending_tasks: z.array(TaskSchema).optional(),
   tasks: z.array(TaskSchema).optional(),
   unreachable_tasks: z.array(TaskSchema).optional(),
@@ -85,26 +86,22 @@ export const GetTasksSchema = z.looseObject({
   orphan_tasks: z.array(TaskSchema).optional(),
 });
 
-export const GetExecutorsSchema = z.looseObject({
-  executors: z
-    .array(z.looseObject({ executor_info: ExecutorInfoSchema, agent_id: AgentIDSchema }))
-    .optional(),
-  orphan_executors: z
-    .array(z.looseObject({ executor_info: ExecutorInfoSchema, agent_id: AgentIDSchema }))
-    .optional(),
+export const GetExecutorsSchema = obj({
+  executors: z.array(obj({ executor_info: ExecutorInfoSchema, agent_id: AgentIDSchema })).optional(),
+  orphan_executors: z.array(obj({ executor_info: ExecutorInfoSchema, agent_id: AgentIDSchema })).optional(),
 });
 
-export const GetStateSchema = z.looseObject({
+export const GetStateSchema = obj({
   get_tasks: GetTasksSchema.optional(),
   get_executors: GetExecutorsSchema.optional(),
   get_frameworks: GetFrameworksSchema.optional(),
   get_agents: GetAgentsSchema.optional(),
 });
 
-export const GetHealthSchema = z.looseObject({ healthy: z.boolean() });
-export const GetVersionSchema = z.looseObject({ version_info: VersionInfoSchema });
-export const GetMetricsSchema = z.looseObject({
-  metrics: z.array(z.looseObject({ name: z.string(), value: z.number().optional() })).optional(),
+export const GetHealthSchema = obj({ healthy: z.boolean() });
+export const GetVersionSchema = obj({ version_info: VersionInfoSchema });
+export const GetMetricsSchema = obj({
+  metrics: z.array(obj({ name: z.string(), value: z.number().optional() })).optional(),
 });
 
 export type GetAgents = z.infer<typeof GetAgentsSchema>;
@@ -135,9 +132,9 @@ export type OperatorResponseOf<T extends OperatorResponseType> = Extract<Operato
 export const OperatorCallSchema = z.discriminatedUnion('type', [
   bare('GET_HEALTH'),
   bare('GET_VERSION'),
-  z.looseObject({
+  obj({
     type: z.literal('GET_METRICS'),
-    get_metrics: z.looseObject({ timeout: DurationInfoSchema.optional() }).optional(),
+    get_metrics: obj({ timeout: DurationInfoSchema.optional() }).optional(),
   }),
   bare('GET_STATE'),
   bare('GET_AGENTS'),
@@ -153,21 +150,21 @@ export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 export const OperatorEventSchema = z.discriminatedUnion('type', [
   member(
     'SUBSCRIBED',
-    z.looseObject({
+    obj({
       get_state: GetStateSchema.optional(),
       heartbeat_interval_seconds: z.number().optional(),
     }),
   ),
-  member('TASK_ADDED', z.looseObject({ task: TaskSchema })),
+  member('TASK_ADDED', obj({ task: TaskSchema })),
   member(
     'TASK_UPDATED',
-    z.looseObject({ framework_id: FrameworkIDSchema, status: TaskStatusSchema, state: TaskStateSchema }),
+    obj({ framework_id: FrameworkIDSchema, status: TaskStatusSchema, state: TaskStateSchema }),
   ),
-  member('AGENT_ADDED', z.looseObject({ agent: OperatorAgentSchema })),
-  member('AGENT_REMOVED', z.looseObject({ agent_id: AgentIDSchema })),
-  member('FRAMEWORK_ADDED', z.looseObject({ framework: OperatorFrameworkSchema })),
-  member('FRAMEWORK_UPDATED', z.looseObject({ framework: OperatorFrameworkSchema })),
-  member('FRAMEWORK_REMOVED', z.looseObject({ framework_info: FrameworkInfoSchema })),
+  member('AGENT_ADDED', obj({ agent: OperatorAgentSchema })),
+  member('AGENT_REMOVED', obj({ agent_id: AgentIDSchema })),
+  member('FRAMEWORK_ADDED', obj({ framework: OperatorFrameworkSchema })),
+  member('FRAMEWORK_UPDATED', obj({ framework: OperatorFrameworkSchema })),
+  member('FRAMEWORK_REMOVED', obj({ framework_info: FrameworkInfoSchema })),
   bare('HEARTBEAT'),
 ]);
 export type OperatorEvent = z.infer<typeof OperatorEventSchema>;
@@ -180,7 +177,7 @@ export type OperatorEventOf<T extends OperatorEventType> = Extract<OperatorEvent
 export const LegacyVersionSchema = VersionInfoSchema;
 
 /** `GET /master/state`: the pre-v1 JSON. Only the fields Berth reads are typed; the rest is kept. */
-export const LegacyMasterStateSchema = z.looseObject({
+export const LegacyMasterStateSchema = obj({
   version: z.string(),
   id: z.string(),
   pid: z.string(),
@@ -196,9 +193,7 @@ export const LegacyMasterStateSchema = z.looseObject({
     .optional(),
   elected_time: z.number().optional(),
   start_time: z.number().optional(),
-  slaves: z
-    .array(z.looseObject({ id: z.string(), hostname: z.string(), pid: z.string().optional() }))
-    .optional(),
-  frameworks: z.array(z.looseObject({ id: z.string(), name: z.string() })).optional(),
+  slaves: z.array(obj({ id: z.string(), hostname: z.string(), pid: z.string().optional() })).optional(),
+  frameworks: z.array(obj({ id: z.string(), name: z.string() })).optional(),
 });
 export type LegacyMasterState = z.infer<typeof LegacyMasterStateSchema>;

@@ -17,6 +17,7 @@ import {
   OfferOperationSchema,
   OfferSchema,
   OperationIDSchema,
+  obj,
   ResourceProviderIDSchema,
   TaskIDSchema,
   TaskStatusSchema,
@@ -24,7 +25,7 @@ import {
 
 // --- Events --------------------------------------------------------------------------------------
 
-export const SubscribedSchema = z.looseObject({
+export const SubscribedSchema = obj({
   framework_id: FrameworkIDSchema,
   heartbeat_interval_seconds: z.number().optional(),
   master_info: MasterInfoSchema.optional(),
@@ -32,33 +33,30 @@ export const SubscribedSchema = z.looseObject({
 
 /** A union member: `type` plus the field named after it (`UPDATE_OPERATION_STATUS` → `update_operation_status`). */
 const event = <const T extends string, S extends z.ZodType>(type: T, schema: S) =>
-  z.looseObject({ type: z.literal(type), [type.toLowerCase()]: schema }) as unknown as z.ZodObject<
+  obj({ type: z.literal(type), [type.toLowerCase()]: schema }) as unknown as z.ZodObject<
     { type: z.ZodLiteral<T> } & { [K in Lowercase<T>]: S },
-    z.core.$loose
+    z.core.$strip
   >;
 
 export const SchedulerEventSchema = z.discriminatedUnion('type', [
   event('SUBSCRIBED', SubscribedSchema),
-  event('OFFERS', z.looseObject({ offers: z.array(OfferSchema).optional() })),
-  event('INVERSE_OFFERS', z.looseObject({ inverse_offers: z.array(InverseOfferSchema).optional() })),
-  event('RESCIND', z.looseObject({ offer_id: OfferIDSchema })),
-  event('RESCIND_INVERSE_OFFER', z.looseObject({ inverse_offer_id: OfferIDSchema })),
-  event('UPDATE', z.looseObject({ status: TaskStatusSchema })),
-  event('UPDATE_OPERATION_STATUS', z.looseObject({ status: z.looseObject({}) })),
-  event(
-    'MESSAGE',
-    z.looseObject({ agent_id: AgentIDSchema, executor_id: ExecutorIDSchema, data: BytesSchema }),
-  ),
+  event('OFFERS', obj({ offers: z.array(OfferSchema).optional() })),
+  event('INVERSE_OFFERS', obj({ inverse_offers: z.array(InverseOfferSchema).optional() })),
+  event('RESCIND', obj({ offer_id: OfferIDSchema })),
+  event('RESCIND_INVERSE_OFFER', obj({ inverse_offer_id: OfferIDSchema })),
+  event('UPDATE', obj({ status: TaskStatusSchema })),
+  event('UPDATE_OPERATION_STATUS', obj({ status: obj({}) })),
+  event('MESSAGE', obj({ agent_id: AgentIDSchema, executor_id: ExecutorIDSchema, data: BytesSchema })),
   event(
     'FAILURE',
-    z.looseObject({
+    obj({
       agent_id: AgentIDSchema.optional(),
       executor_id: ExecutorIDSchema.optional(),
       status: z.number().int().optional(),
     }),
   ),
-  event('ERROR', z.looseObject({ message: z.string() })),
-  z.looseObject({ type: z.literal('HEARTBEAT') }),
+  event('ERROR', obj({ message: z.string() })),
+  obj({ type: z.literal('HEARTBEAT') }),
 ]);
 export type SchedulerEvent = z.infer<typeof SchedulerEventSchema>;
 export type SchedulerEventType = SchedulerEvent['type'];
@@ -69,7 +67,7 @@ export type Subscribed = z.infer<typeof SubscribedSchema>;
 // --- Calls ---------------------------------------------------------------------------------------
 
 const call = <const T extends string, S extends z.ZodType>(type: T, schema: S) =>
-  z.looseObject({
+  obj({
     framework_id: FrameworkIDSchema.optional(),
     type: z.literal(type),
     [type.toLowerCase()]: schema,
@@ -77,16 +75,16 @@ const call = <const T extends string, S extends z.ZodType>(type: T, schema: S) =
     { framework_id: z.ZodOptional<typeof FrameworkIDSchema>; type: z.ZodLiteral<T> } & {
       [K in Lowercase<T>]: S;
     },
-    z.core.$loose
+    z.core.$strip
   >;
 const bare = <const T extends string>(type: T) =>
-  z.looseObject({ framework_id: FrameworkIDSchema.optional(), type: z.literal(type) });
-const rolesSchema = z.looseObject({ roles: z.array(z.string()).optional() });
+  obj({ framework_id: FrameworkIDSchema.optional(), type: z.literal(type) });
+const rolesSchema = obj({ roles: z.array(z.string()).optional() });
 
-export const SubscribeSchema = z.looseObject({
+export const SubscribeSchema = obj({
   framework_info: FrameworkInfoSchema,
   suppressed_roles: z.array(z.string()).optional(),
-  offer_constraints: z.looseObject({}).optional(),
+  offer_constraints: obj({}).optional(),
 });
 
 export const SchedulerCallSchema = z
@@ -95,54 +93,51 @@ export const SchedulerCallSchema = z
     bare('TEARDOWN'),
     call(
       'ACCEPT',
-      z.looseObject({
+      obj({
         offer_ids: z.array(OfferIDSchema).optional(),
         operations: z.array(OfferOperationSchema).optional(),
         filters: FiltersSchema.optional(),
       }),
     ),
-    call(
-      'DECLINE',
-      z.looseObject({ offer_ids: z.array(OfferIDSchema).optional(), filters: FiltersSchema.optional() }),
-    ),
+    call('DECLINE', obj({ offer_ids: z.array(OfferIDSchema).optional(), filters: FiltersSchema.optional() })),
     call(
       'ACCEPT_INVERSE_OFFERS',
-      z.looseObject({
+      obj({
         inverse_offer_ids: z.array(OfferIDSchema).optional(),
         filters: FiltersSchema.optional(),
       }),
     ),
     call(
       'DECLINE_INVERSE_OFFERS',
-      z.looseObject({
+      obj({
         inverse_offer_ids: z.array(OfferIDSchema).optional(),
         filters: FiltersSchema.optional(),
       }),
     ),
     // REVIVE and SUPPRESS carry an optional body (no roles = all of the framework's roles).
-    z.looseObject({
+    obj({
       framework_id: FrameworkIDSchema.optional(),
       type: z.literal('REVIVE'),
       revive: rolesSchema.optional(),
     }),
-    z.looseObject({
+    obj({
       framework_id: FrameworkIDSchema.optional(),
       type: z.literal('SUPPRESS'),
       suppress: rolesSchema.optional(),
     }),
     call(
       'KILL',
-      z.looseObject({
+      obj({
         task_id: TaskIDSchema,
         agent_id: AgentIDSchema.optional(),
         kill_policy: KillPolicySchema.optional(),
       }),
     ),
-    call('SHUTDOWN', z.looseObject({ executor_id: ExecutorIDSchema, agent_id: AgentIDSchema })),
-    call('ACKNOWLEDGE', z.looseObject({ agent_id: AgentIDSchema, task_id: TaskIDSchema, uuid: BytesSchema })),
+    call('SHUTDOWN', obj({ executor_id: ExecutorIDSchema, agent_id: AgentIDSchema })),
+    call('ACKNOWLEDGE', obj({ agent_id: AgentIDSchema, task_id: TaskIDSchema, uuid: BytesSchema })),
     call(
       'ACKNOWLEDGE_OPERATION_STATUS',
-      z.looseObject({
+      obj({
         agent_id: AgentIDSchema.optional(),
         resource_provider_id: ResourceProviderIDSchema.optional(),
         uuid: BytesSchema,
@@ -151,18 +146,13 @@ export const SchedulerCallSchema = z
     ),
     call(
       'RECONCILE',
-      z.looseObject({
-        tasks: z
-          .array(z.looseObject({ task_id: TaskIDSchema, agent_id: AgentIDSchema.optional() }))
-          .optional(),
+      obj({
+        tasks: z.array(obj({ task_id: TaskIDSchema, agent_id: AgentIDSchema.optional() })).optional(),
       }),
     ),
-    call('RECONCILE_OPERATIONS', z.looseObject({ operations: z.array(z.looseObject({})).optional() })),
-    call(
-      'MESSAGE',
-      z.looseObject({ agent_id: AgentIDSchema, executor_id: ExecutorIDSchema, data: BytesSchema }),
-    ),
-    call('REQUEST', z.looseObject({ requests: z.array(z.looseObject({})).optional() })),
+    call('RECONCILE_OPERATIONS', obj({ operations: z.array(obj({})).optional() })),
+    call('MESSAGE', obj({ agent_id: AgentIDSchema, executor_id: ExecutorIDSchema, data: BytesSchema })),
+    call('REQUEST', obj({ requests: z.array(obj({})).optional() })),
     call('UPDATE_FRAMEWORK', SubscribeSchema),
   ])
   .superRefine((value, ctx) => {

@@ -1,0 +1,279 @@
+/**
+ * The HTTP layer every Mesos client here shares: one undici `Agent` (TLS with a custom CA or client
+ * certificate), HTTP basic or bearer authentication, master URL normalisation, protocol-relative
+ * redirect resolution, and the mapping of Mesos HTTP failures to `BerthError`s.
+ *
+ * Credentials only ever travel in the `Authorization` header: they are never part of a URL, a log
+ * line, an error message or error details.
+ */
+import { BerthError, type BerthErrorCode } from '@berth/core';
+import { Agent, type Dispatcher, request } from 'undici';
+
+export type MesosCredentials =
+  | { readonly type: 'basic'; readonly principal: string; readonly secret: string }
+  | { readonly type: 'bearer'; readonly token: string };
+
+export interface MesosTlsOptions {
+  /** PEM CA certificate(s) to trust instead of the system store (a private cluster CA). */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** PEM client certificate and key, for masters that require mutual TLS. */
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  /** Expected certificate name when it differs from the URL's host. */
+  readonly servername?: string;
+}
+
+export interface MesosHttpOptions {
+  readonly credentials?: MesosCredentials;
+  readonly tls?: MesosTlsOptions;
+  /** An undici dispatcher to use instead of the one built from `tls` (proxies, tests). */
+  readonly dispatcher?: Dispatcher;
+  /** How long to wait for response headers (default 30 s). */
+  readonly headersTimeoutMs?: number;
+  /** How long a plain (non-streaming) response body may stall (default 60 s). */
+  readonly bodyTimeoutMs?: number;
+  readonly userAgent?: string;
+}
+
+export interface MesosHttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+  /** A long-lived stream: no body timeout (a heartbeat watchdog guards it instead). */
+  readonly streaming?: boolean;
+}
+
+export interface MesosHttpResponse {
+  readonly url: string;
+  readonly status: number;
+  header(name: string): string | undefined;
+  readonly body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+  /** Release the connection without reading the body. */
+  discard(): Promise<void>;
+}
+
+const COMPONENT = 'mesos-adapter';
+
+export class MesosHttp {
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #authorization: string | undefined;
+  readonly #headersTimeout: number;
+  readonly #bodyTimeout: number;
+  readonly #userAgent: string;
+
+  constructor(options: MesosHttpOptions = {}) {
+    if (options.dispatcher) {
+      this.#dispatcher = options.dispatcher;
+      this.#ownsDispatcher = false;
+    } else {
+      const tls = options.tls ?? {};
+      this.#dispatcher = new Agent({
+        connect: {
+          ...(tls.ca === undefined ? {} : { ca: tls.ca as string | Buffer | Array<string | Buffer> }),
+          ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+          ...(tls.key === undefined ? {} : { key: tls.key }),
+          ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+        },
+      });
+      this.#ownsDispatcher = true;
+    }
+    this.#authorization = authorizationHeader(options.credentials);
+    this.#headersTimeout = options.headersTimeoutMs ?? 30_000;
+    this.#bodyTimeout = options.bodyTimeoutMs ?? 60_000;
+    this.#userAgent = options.userAgent ?? 'berth-mesos-adapter';
+  }
+
+  /** Send one request. Never follows redirects (callers decide what a 307 means). */
+  async request(url: string, req: MesosHttpRequest): Promise<MesosHttpResponse> {
+    const headers: Record<string, string> = { 'User-Agent': this.#userAgent, ...req.headers };
+    if (this.#authorization !== undefined) headers.Authorization = this.#authorization;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        dispatcher: this.#dispatcher,
+        method: req.method,
+        headers,
+        ...(req.body === undefined ? {} : { body: req.body }),
+        ...(req.signal === undefined ? {} : { signal: req.signal }),
+        headersTimeout: this.#headersTimeout,
+        bodyTimeout: req.streaming ? 0 : this.#bodyTimeout,
+      });
+    } catch (error) {
+      if (req.signal?.aborted) throw req.signal.reason ?? error;
+      throw unreachable(url, error);
+    }
+    const body = res.body;
+    return {
+      url,
+      status: res.statusCode,
+      header(name) {
+        const v = res.headers[name.toLowerCase()];
+        return Array.isArray(v) ? v[0] : v;
+      },
+      body: body as AsyncIterable<Uint8Array>,
+      text: async () => {
+        try {
+          return await body.text();
+        } catch (error) {
+          throw unreachable(url, error);
+        }
+      },
+      discard: async () => {
+        try {
+          await body.dump();
+        } catch {
+          // The connection is being dropped anyway.
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+}
+
+function authorizationHeader(credentials: MesosCredentials | undefined): string | undefined {
+  if (credentials === undefined) return undefined;
+  if (credentials.type === 'bearer') return `Bearer ${credentials.token}`;
+  return `Basic ${Buffer.from(`${credentials.principal}:${credentials.secret}`).toString('base64')}`;
+}
+
+/**
+ * Normalise a master address: `host:port`, `http://host:port` or `https://host:port/prefix`.
+ * Returns the base URL without a trailing slash. Credentials embedded in the URL are refused
+ * (they would end up in logs); pass them as `credentials`.
+ */
+export function normaliseMasterUrl(input: string, field = 'masters'): string {
+  const raw = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `http://${input}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new BerthError('SPEC_INVALID', `${field}: '${input}' is not a master address`, {
+      component: COMPONENT,
+      hint: "Use 'host:port' or 'http(s)://host:port', e.g. 'http://mesos-master-1:5050'.",
+      cause,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BerthError('SPEC_INVALID', `${field}: '${input}' must use http or https`, {
+      component: COMPONENT,
+      hint: "Use 'http://host:5050' or 'https://host:5050'.",
+    });
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new BerthError('SPEC_INVALID', `${field}: a master address must not embed credentials`, {
+      component: COMPONENT,
+      hint: "Remove 'user:password@' from the address and pass { credentials: { type: 'basic', principal, secret } }.",
+    });
+  }
+  url.search = '';
+  url.hash = '';
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * Where a 307 from `requestUrl` points. Masters answer with protocol-relative locations
+ * (`//leader:5050/api/v1/scheduler`, or just `//leader:5050` from `/master/redirect`), which take
+ * the scheme of the request. Returns the leader's base URL.
+ */
+export function leaderBaseFromLocation(location: string, requestUrl: string): string {
+  const target = new URL(location, requestUrl);
+  return `${target.protocol}//${target.host}`;
+}
+
+/** The HTTP status texts Berth names in messages. */
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/**
+ * Turn a non-success answer into a BerthError. `what` names the request (`SUBSCRIBE call`,
+ * `GET_STATE call`); the master's own text (Mesos error bodies are plain text) is quoted.
+ * Errors with `details.retryable === true` are worth retrying, possibly at another master.
+ */
+export function httpError(url: string, status: number, masterText: string, what: string): BerthError {
+  const reason = masterText.trim();
+  const quoted = reason === '' ? '' : `: "${reason}"`;
+  const line = `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
+  const details = {
+    url,
+    status,
+    retryable: status >= 500,
+    ...(reason === '' ? {} : { masterMessage: reason }),
+  };
+  const make = (code: BerthErrorCode, hint: string) =>
+    new BerthError(code, `Mesos at ${url} refused the ${what} (${line})${quoted}`, {
+      component: COMPONENT,
+      hint,
+      details,
+    });
+  if (status === 401) {
+    return make(
+      'AUTH_FAILED',
+      'Check the principal and secret (or bearer token) configured for this cluster.',
+    );
+  }
+  if (status === 403) {
+    return make(
+      'FORBIDDEN',
+      "The credentials are valid but the master's ACLs do not allow this; ask the operator.",
+    );
+  }
+  if (status >= 500) {
+    return make(
+      'BACKEND_UNAVAILABLE',
+      'The master is starting, electing a leader or overloaded; Berth retries.',
+    );
+  }
+  if (status === 404 || /cannot be found/i.test(reason)) {
+    return make('NOT_FOUND', 'The framework or object is gone (torn down or failed over); subscribe again.');
+  }
+  if (/stream id/i.test(reason)) {
+    return make(
+      'CONFLICT',
+      'Another subscription replaced this one (failover); calls must use the newest stream.',
+    );
+  }
+  if (status === 405 || status === 406 || status === 415) {
+    return make('INTERNAL', 'Berth sent a request the master cannot accept; please report this.');
+  }
+  return make(
+    'SPEC_INVALID',
+    'Fix the value the master names; field names are those of the Mesos v1 protos.',
+  );
+}
+
+/** A connection-level failure (refused, reset, DNS, TLS) reaching `url`. */
+export function unreachable(url: string, cause: unknown): BerthError {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const why = typeof code === 'string' ? code : cause instanceof Error ? cause.message : String(cause);
+  const tls = typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED/.test(code);
+  return new BerthError('BACKEND_UNAVAILABLE', `cannot reach Mesos at ${url} (${why})`, {
+    component: COMPONENT,
+    hint: tls
+      ? "The master's certificate is not trusted; pass the cluster CA as tls.ca."
+      : 'Check that the master is running and the address is right; Berth retries with back-off.',
+    details: { url, retryable: true, ...(typeof code === 'string' ? { errno: code } : {}) },
+    cause,
+  });
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof BerthError && error.details.retryable === true;
+}
