@@ -27,22 +27,30 @@ function gib(bytes: number): string {
 }
 
 /**
- * Why `request` does not fit into `free`, ignoring ports (the engine checks those one by one), or
- * undefined when it fits: "insufficient cpu: requested 2000m, free 1500m".
+ * Why `request` does not fit into `capacity − allocated`, ignoring ports (the engine checks those
+ * one by one), or undefined when it fits: "insufficient cpu: requested 2000m, free 1500m".
+ * Allocation-free when it fits.
  */
-export function shortfall(request: Resources, free: Resources): string | undefined {
+export function shortfall(request: Resources, capacity: Resources, allocated: Resources): string | undefined {
+  const freeCpu = capacity.cpu - allocated.cpu;
+  const freeMemory = capacity.memory - allocated.memory;
+  const freeDisk = capacity.disk - allocated.disk;
+  const freeGpus = capacity.gpus - allocated.gpus;
   const problems: string[] = [];
-  if (request.cpu > free.cpu) problems.push(`insufficient cpu: requested ${request.cpu}m, free ${free.cpu}m`);
-  if (request.memory > free.memory) {
-    problems.push(`insufficient memory: requested ${gib(request.memory)}, free ${gib(free.memory)}`);
-  }
-  if (request.disk > free.disk)
-    problems.push(`insufficient disk: requested ${gib(request.disk)}, free ${gib(free.disk)}`);
-  if (request.gpus > free.gpus)
-    problems.push(`insufficient gpus: requested ${request.gpus}, free ${free.gpus}`);
-  for (const [name, amount] of request.extended) {
-    const have = free.extendedAmount(name);
-    if (amount > have) problems.push(`insufficient ${name}: requested ${amount}, free ${have}`);
+  const add = (p: string) => {
+    problems.push(p);
+  };
+  if (request.cpu > freeCpu) add(`insufficient cpu: requested ${request.cpu}m, free ${freeCpu}m`);
+  if (request.memory > freeMemory)
+    add(`insufficient memory: requested ${gib(request.memory)}, free ${gib(freeMemory)}`);
+  if (request.disk > freeDisk)
+    add(`insufficient disk: requested ${gib(request.disk)}, free ${gib(freeDisk)}`);
+  if (request.gpus > freeGpus) add(`insufficient gpus: requested ${request.gpus}, free ${freeGpus}`);
+  if (request.extended.size > 0) {
+    for (const [name, amount] of request.extended) {
+      const have = capacity.extendedAmount(name) - allocated.extendedAmount(name);
+      if (amount > have) add(`insufficient ${name}: requested ${amount}, free ${have}`);
+    }
   }
   return problems.length === 0 ? undefined : problems.join('; ');
 }

@@ -39,6 +39,10 @@ const DEFAULT_PORTS = { begin: 31000, end: 32000 } as const;
 /** How long stop() waits for a killed process group's leftover members to be reaped. */
 const GROUP_REAP_MS = 2000;
 
+const NO_PORTS: number[] = [];
+const NO_NAMED_PORTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Backend name on every TaskStatus the engine produces. */
 export const ENGINE_BACKEND = 'devcluster';
 
@@ -120,7 +124,7 @@ interface TaskRec {
   forcedExit: number | undefined;
   /** Statuses held back by a delay fault, published in order. */
   outbox: TaskStatus[] | undefined;
-  readonly waiters: Set<() => void>;
+  waiters: Set<() => void> | undefined;
 }
 
 interface FaultRule {
@@ -550,7 +554,7 @@ export class Engine {
       resources: plan.taskResources,
       ports: plan.ports,
       namedPorts: plan.namedPorts,
-      labels: launch.labels ?? {},
+      labels: launch.labels ?? NO_LABELS,
       image: launch.image,
       service: launch.service,
       killGraceMs: launch.killGracePeriodMs ?? this.#killGraceMs,
@@ -570,7 +574,7 @@ export class Engine {
       pendingKillGraceMs: undefined,
       forcedExit: undefined,
       outbox: undefined,
-      waiters: new Set(),
+      waiters: undefined,
     };
     node.allocated = node.allocated.add(plan.taskResources);
     node.tasks.add(t.id);
@@ -629,9 +633,10 @@ export class Engine {
         reject(signal?.reason);
       };
       const done = () => {
-        t.waiters.delete(check);
+        t.waiters?.delete(check);
         signal?.removeEventListener('abort', onAbort);
       };
+      t.waiters ??= new Set();
       t.waiters.add(check);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -956,63 +961,68 @@ export class Engine {
         fixedSet.add(r.hostPort);
       }
     });
-    const nodeFreePorts = node.capacity.ports.sub(node.allocated.ports);
-    for (const p of fixed) {
-      if (!node.capacity.ports.contains(p)) {
+    let ports: number[] = NO_PORTS;
+    let namedPorts: Record<string, number> = NO_NAMED_PORTS;
+    let taskResources = launch.resources;
+    if (requests.length > 0 || !launch.resources.ports.isEmpty) {
+      const nodeFreePorts = node.capacity.ports.sub(node.allocated.ports);
+      for (const p of fixed) {
+        if (!node.capacity.ports.contains(p)) {
+          fail(
+            'UNSCHEDULABLE',
+            `task ${id}: port ${p} is outside node ${node.id}'s port ranges ${node.capacity.ports.toString()}`,
+            "Ask for a dynamic port, or a fixed port inside the node's ranges.",
+            { nodeId: node.id, port: p },
+          );
+        }
+        if (!nodeFreePorts.contains(p)) {
+          const holder = [...node.tasks].find((tid) => this.#tasks.get(tid)!.ports.includes(p));
+          fail(
+            'CONFLICT',
+            `task ${id}: port ${p} on node ${node.id} is already used by task ${holder ?? '?'}`,
+            'Ask for a dynamic port or another fixed port.',
+            { nodeId: node.id, port: p, ...(holder ? { holder } : {}) },
+          );
+        }
+        if (mode === 'process' && this.#realPorts.has(p)) {
+          fail(
+            'CONFLICT',
+            `task ${id}: port ${p} is already bound by process task ${this.#realPorts.get(p)} (all virtual nodes share this machine's ports)`,
+            'Ask for a dynamic port or another fixed port.',
+            { port: p, holder: this.#realPorts.get(p) },
+          );
+        }
+      }
+      const dynamicCount = requests.filter((r) => r.hostPort === undefined || r.hostPort === 0).length;
+      let pool = nodeFreePorts.sub(PortRanges.fromPorts(fixed));
+      if (mode === 'process' && this.#realPorts.size > 0)
+        pool = pool.sub(PortRanges.fromPorts(this.#realPorts.keys()));
+      const taken = pool.take(dynamicCount);
+      if (taken === undefined) {
         fail(
           'UNSCHEDULABLE',
-          `task ${id}: port ${p} is outside node ${node.id}'s port ranges ${node.capacity.ports.toString()}`,
-          "Ask for a dynamic port, or a fixed port inside the node's ranges.",
-          { nodeId: node.id, port: p },
+          `task ${id}: node ${node.id} has ${pool.size} free ports, the task needs ${dynamicCount} dynamic ports`,
+          'Pick a node with free ports, or give the node larger port ranges.',
+          { nodeId: node.id },
         );
       }
-      if (!nodeFreePorts.contains(p)) {
-        const holder = [...node.tasks].find((tid) => this.#tasks.get(tid)!.ports.includes(p));
-        fail(
-          'CONFLICT',
-          `task ${id}: port ${p} on node ${node.id} is already used by task ${holder ?? '?'}`,
-          'Ask for a dynamic port or another fixed port.',
-          { nodeId: node.id, port: p, ...(holder ? { holder } : {}) },
-        );
+      const dynamic = [...taken.ports()];
+      // Port order: resources.ports first (Mesos), then the requests in order.
+      ports = [...launch.resources.ports.ports()];
+      namedPorts = {};
+      ports.forEach((p, i) => {
+        namedPorts[`port${i}`] = p;
+      });
+      let d = 0;
+      for (const r of requests) {
+        const p = r.hostPort !== undefined && r.hostPort !== 0 ? r.hostPort : dynamic[d++]!;
+        namedPorts[r.name ?? `port${ports.length}`] = p;
+        ports.push(p);
       }
-      if (mode === 'process' && this.#realPorts.has(p)) {
-        fail(
-          'CONFLICT',
-          `task ${id}: port ${p} is already bound by process task ${this.#realPorts.get(p)} (all virtual nodes share this machine's ports)`,
-          'Ask for a dynamic port or another fixed port.',
-          { port: p, holder: this.#realPorts.get(p) },
-        );
-      }
+      taskResources = launch.resources.withPorts(PortRanges.fromPorts(ports));
     }
-    const dynamicCount = requests.filter((r) => r.hostPort === undefined || r.hostPort === 0).length;
-    let pool = nodeFreePorts.sub(PortRanges.fromPorts(fixed));
-    if (mode === 'process' && this.#realPorts.size > 0)
-      pool = pool.sub(PortRanges.fromPorts(this.#realPorts.keys()));
-    const taken = pool.take(dynamicCount);
-    if (taken === undefined) {
-      fail(
-        'UNSCHEDULABLE',
-        `task ${id}: node ${node.id} has ${pool.size} free ports, the task needs ${dynamicCount} dynamic ports`,
-        'Pick a node with free ports, or give the node larger port ranges.',
-        { nodeId: node.id },
-      );
-    }
-    const dynamic = [...taken.ports()];
-    // Port order: resources.ports first (Mesos), then the requests in order.
-    const ports: number[] = [...launch.resources.ports.ports()];
-    const namedPorts: Record<string, number> = {};
-    ports.forEach((p, i) => {
-      namedPorts[`port${i}`] = p;
-    });
-    let d = 0;
-    for (const r of requests) {
-      const p = r.hostPort !== undefined && r.hostPort !== 0 ? r.hostPort : dynamic[d++]!;
-      namedPorts[r.name ?? `port${ports.length}`] = p;
-      ports.push(p);
-    }
-    const taskResources = launch.resources.withPorts(PortRanges.fromPorts(ports));
 
-    const short = shortfall(taskResources, node.capacity.sub(node.allocated, 'clamp'));
+    const short = shortfall(taskResources, node.capacity, node.allocated);
     if (short !== undefined) {
       fail(
         'UNSCHEDULABLE',
@@ -1210,26 +1220,25 @@ export class Engine {
   // Internals: state and events
 
   #status(t: TaskRec, state: TaskState, extra: StatusExtra): TaskStatus {
-    const now = this.clock.now();
-    return {
+    // Plain assignments rather than spreads: this runs three times per launch.
+    const timestamps: Mutable<TaskStatus['timestamps']> = { created: t.created, updated: this.clock.now() };
+    if (t.started !== undefined) timestamps.started = t.started;
+    if (t.finished !== undefined) timestamps.finished = t.finished;
+    const status: Mutable<TaskStatus> = {
       taskId: t.id,
       state,
       rawState: state,
-      ...(extra.reason === undefined ? {} : { reason: extra.reason }),
-      ...(extra.message === undefined ? {} : { message: extra.message }),
-      ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
       nodeId: t.node.id,
       hostname: t.node.hostname,
       ports: t.namedPorts,
-      ...(t.service === undefined ? {} : { service: t.service }),
-      timestamps: {
-        created: t.created,
-        ...(t.started === undefined ? {} : { started: t.started }),
-        ...(t.finished === undefined ? {} : { finished: t.finished }),
-        updated: now,
-      },
+      timestamps,
       backend: ENGINE_BACKEND,
     };
+    if (extra.reason !== undefined) status.reason = extra.reason;
+    if (extra.message !== undefined) status.message = extra.message;
+    if (extra.exitCode !== undefined) status.exitCode = extra.exitCode;
+    if (t.service !== undefined) status.service = t.service;
+    return status;
   }
 
   #transition(t: TaskRec, state: TaskState, extra: StatusExtra, force = false): void {
@@ -1237,7 +1246,7 @@ export class Engine {
     const status = this.#status(t, state, extra);
     t.current = status;
     if (t.node.condition === 'ready' || force) this.#emit(t, status);
-    for (const w of [...t.waiters]) w();
+    if (t.waiters !== undefined) for (const w of [...t.waiters]) w();
   }
 
   #finish(t: TaskRec, state: TaskState, extra: StatusExtra, force = false): void {
@@ -1382,6 +1391,8 @@ export class Engine {
     );
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface StatusExtra {
   readonly reason?: string;

@@ -1,15 +1,30 @@
 import type { Clock, TimerHandle } from '@berth/core';
 
-interface Entry {
-  at: number;
-  /** Insertion order: entries due at the same time fire in the order they were scheduled. */
-  order: number;
-  fn: (() => void) | undefined;
-}
-
 /** A cancellable entry of a {@link TimerQueue}. */
 export interface Scheduled {
   cancel(): void;
+}
+
+/** One heap entry; it is its own cancel handle, so scheduling allocates one object. */
+class Entry implements Scheduled {
+  readonly at: number;
+  /** Insertion order: entries due at the same time fire in the order they were scheduled. */
+  readonly order: number;
+  fn: (() => void) | undefined;
+  readonly queue: TimerQueue;
+
+  constructor(queue: TimerQueue, at: number, order: number, fn: () => void) {
+    this.queue = queue;
+    this.at = at;
+    this.order = order;
+    this.fn = fn;
+  }
+
+  cancel(): void {
+    if (this.fn === undefined) return;
+    this.fn = undefined;
+    this.queue.cancelled();
+  }
 }
 
 /**
@@ -35,17 +50,16 @@ export class TimerQueue {
 
   /** Runs `fn` once `delayMs` from now. */
   schedule(delayMs: number, fn: () => void): Scheduled {
-    const entry: Entry = { at: this.#host.now() + Math.max(0, delayMs), order: this.#order++, fn };
+    const entry = new Entry(this, this.#host.now() + Math.max(0, delayMs), this.#order++, fn);
     this.#push(entry);
     this.#live += 1;
     this.#arm();
-    return {
-      cancel: () => {
-        if (entry.fn === undefined) return;
-        entry.fn = undefined;
-        this.#live -= 1;
-      },
-    };
+    return entry;
+  }
+
+  /** Bookkeeping for {@link Entry.cancel}. */
+  cancelled(): void {
+    this.#live -= 1;
   }
 
   /** Cancels everything and releases the host timer. */
