@@ -6,6 +6,6 @@ export default defineProject({
   test: {
     name: 'adapter-testkit',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    typecheck: { enabled: false },
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
   },
 });
