@@ -409,6 +409,8 @@ describe('value() and milliValue() round up away from zero like upstream', () =>
     expect(huge.milliValueBig()).toBe(10n ** 22n);
     expect(() => Quantity.parse('1e2000000000').value()).toThrow(/too large/);
     expect(Quantity.parse('9007199254740991').value()).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => Quantity.parse('1E2147483647').valueBig()).toThrow(/more than 100000 digits/);
+    expect(Quantity.parse('1E2147483647').withFormat('BinarySI').toString()).toBe('10e2147483646');
   });
 });
 

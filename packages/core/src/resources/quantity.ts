@@ -50,6 +50,8 @@ const MAX_INT64 = (1n << 63n) - 1n;
 const NANO = -9;
 const INT32_MAX = 2147483647;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Exact big values are computed up to this many digits; beyond that a number is refused. */
+const MAX_EXACT_DIGITS = 100_000;
 
 const pow10Cache: bigint[] = [];
 function pow10(n: number): bigint {
@@ -322,6 +324,7 @@ export class Quantity {
     const shift = this.#exponent - scale;
     if (shift >= 0) {
       if (this.#mantissa === 0n) return 0n;
+      if (shift > MAX_EXACT_DIGITS) throw this.#tooLarge(scale, `more than ${MAX_EXACT_DIGITS} digits`);
       return this.#mantissa * pow10(shift);
     }
     return divPow10AwayFromZero(this.#mantissa, -shift);
@@ -374,11 +377,11 @@ export class Quantity {
     return this.toString();
   }
 
-  #tooLarge(scale: number): BerthError {
+  #tooLarge(scale: number, limit = String(Number.MAX_SAFE_INTEGER)): BerthError {
     const unit = scale === 0 ? 'units' : scale === -3 ? 'milli-units' : `units of 10^${scale}`;
     return new BerthError(
       'SPEC_INVALID',
-      `quantity "${this.toString()}" is too large to count exactly in ${unit} (limit ${Number.MAX_SAFE_INTEGER})`,
+      `quantity "${this.toString()}" is too large to count exactly in ${unit} (limit ${limit})`,
       { component: COMPONENT, hint: 'Use a smaller quantity, or scaledValueBig() for exact big values.' },
     );
   }
@@ -393,7 +396,10 @@ export class Quantity {
       const small = e >= 0 ? e < 4 && a * pow10(e) < 1024n : a < 1024n * pow10(-e);
       // |q| < 1024 prints as DecimalSI, and so does anything that is not a whole number.
       if (small || e < 0) format = 'DecimalSI';
-      else {
+      else if (e >= 70) {
+        // 10^70 holds 1024^7: past "Ei" whatever the mantissa, so no need to build the number.
+        format = 'DecimalExponent';
+      } else {
         let v = m * pow10(this.#exponent);
         let power = 0;
         while (v % 1024n === 0n) {

@@ -30,6 +30,8 @@ describe('Resources construction', () => {
     ['disk', { disk: Number.NaN }],
     ['gpus', { gpus: 2 ** 53 }],
     ['extended["example.com/fpga"]', { extended: { 'example.com/fpga': 1.5 } }],
+    ['extended["nvidia.com/gpu"]', { extended: { 'nvidia.com/gpu': 1 } }],
+    ['extended["memory"]', { extended: new Map([['memory', 1]]) }],
   ])('rejects a bad %s with SPEC_INVALID naming the field', (field, init) => {
     const err = thrown(() => Resources.of(init));
     expect(err.code).toBe('SPEC_INVALID');

@@ -46,6 +46,18 @@ export type ResourceList = Record<string, string>;
 
 export type SubtractMode = 'error' | 'clamp';
 
+/** Names that have their own field and may not appear as extended resources. */
+const STANDARD_NAMES: ReadonlySet<string> = new Set([
+  'cpu',
+  'cpus',
+  'memory',
+  'mem',
+  'disk',
+  'ephemeral-storage',
+  'gpus',
+  'ports',
+  GPU_RESOURCE_NAME,
+]);
 const EMPTY_EXTENDED: ReadonlyMap<string, number> = new Map();
 const NO_KEYS: readonly string[] = [];
 const NO_VALUES: readonly number[] = [];
@@ -156,8 +168,13 @@ export class Resources {
       const pairs = ext instanceof Map ? [...ext] : Object.entries(ext as Record<string, number>);
       for (const [name, v] of pairs) {
         checkExtendedName(name);
-        if (name === GPU_RESOURCE_NAME)
-          throw fieldError(`extended[${JSON.stringify(name)}]`, v, 'given as gpus');
+        if (STANDARD_NAMES.has(name)) {
+          throw fieldError(
+            `extended[${JSON.stringify(name)}]`,
+            v,
+            'given as its own field, not as an extended resource',
+          );
+        }
         const n = checkCount(`extended[${JSON.stringify(name)}]`, v);
         if (n > 0) entries.push([name, n]);
       }
