@@ -1,0 +1,201 @@
+/**
+ * Client of the Mesos v1 operator API (`POST /api/v1` on the master): cluster-wide reads (all agents,
+ * every framework's tasks) and the operator SUBSCRIBE event stream. Requests go to the leading master:
+ * a 307 from a standby is followed, and a master that is down or has no leader (5xx) makes the client
+ * try the next one.
+ */
+import { BerthError, toBerthError } from '@berth/core';
+import { parseMesosJson } from './json.ts';
+import {
+  httpError,
+  isRetryable,
+  leaderBaseFromLocation,
+  MesosHttp,
+  type MesosHttpOptions,
+  type MesosHttpResponse,
+  normaliseMasterUrl,
+} from './mesos-http.ts';
+import type {
+  GetAgents,
+  GetExecutors,
+  GetFrameworks,
+  GetHealth,
+  GetMetrics,
+  GetState,
+  GetTasks,
+  GetVersion,
+  OperatorCall,
+  OperatorEvent,
+  OperatorResponse,
+  OperatorResponseOf,
+  OperatorResponseType,
+} from './proto/master.ts';
+import { parseOperatorEvent, parseOperatorResponse } from './proto/parse.ts';
+import { decodeRecordIOJson } from './recordio.ts';
+
+const COMPONENT = 'mesos-adapter';
+export const OPERATOR_API_PATH = '/api/v1';
+
+export interface MesosOperatorClientOptions {
+  /** Master addresses; requests go to whichever leads. */
+  readonly masters: readonly string[];
+  readonly httpOptions?: MesosHttpOptions;
+  readonly http?: MesosHttp;
+  /** Redirects followed per request (default 5). */
+  readonly maxRedirects?: number;
+}
+
+export class MesosOperatorClient {
+  readonly #masters: readonly string[];
+  readonly #http: MesosHttp;
+  readonly #ownsHttp: boolean;
+  readonly #maxRedirects: number;
+  #leader: string | undefined;
+
+  constructor(options: MesosOperatorClientOptions) {
+    if (options.masters.length === 0) {
+      throw new BerthError('SPEC_INVALID', 'masters: at least one Mesos master address is required', {
+        component: COMPONENT,
+        hint: "For example { masters: ['http://mesos-master-1:5050'] }.",
+      });
+    }
+    this.#masters = [...new Set(options.masters.map((m, i) => normaliseMasterUrl(m, `masters[${i}]`)))];
+    this.#ownsHttp = options.http === undefined;
+    this.#http = options.http ?? new MesosHttp(options.httpOptions);
+    this.#maxRedirects = options.maxRedirects ?? 5;
+  }
+
+  /** The master that answered last (base URL). */
+  get leader(): string | undefined {
+    return this.#leader;
+  }
+
+  getHealth(signal?: AbortSignal): Promise<GetHealth> {
+    return this.#get('GET_HEALTH', signal).then((r) => r.get_health);
+  }
+  getVersion(signal?: AbortSignal): Promise<GetVersion> {
+    return this.#get('GET_VERSION', signal).then((r) => r.get_version);
+  }
+  getState(signal?: AbortSignal): Promise<GetState> {
+    return this.#get('GET_STATE', signal).then((r) => r.get_state);
+  }
+  getAgents(signal?: AbortSignal): Promise<GetAgents> {
+    return this.#get('GET_AGENTS', signal).then((r) => r.get_agents);
+  }
+  getFrameworks(signal?: AbortSignal): Promise<GetFrameworks> {
+    return this.#get('GET_FRAMEWORKS', signal).then((r) => r.get_frameworks);
+  }
+  getTasks(signal?: AbortSignal): Promise<GetTasks> {
+    return this.#get('GET_TASKS', signal).then((r) => r.get_tasks);
+  }
+  getExecutors(signal?: AbortSignal): Promise<GetExecutors> {
+    return this.#get('GET_EXECUTORS', signal).then((r) => r.get_executors);
+  }
+  getMetrics(timeoutNanos?: number, signal?: AbortSignal): Promise<GetMetrics> {
+    const call: OperatorCall =
+      timeoutNanos === undefined
+        ? { type: 'GET_METRICS' }
+        : { type: 'GET_METRICS', get_metrics: { timeout: { nanoseconds: timeoutNanos } } };
+    return this.call(call, signal).then((r) => expectType(r, 'GET_METRICS').get_metrics);
+  }
+
+  /** Send any operator call; returns the validated response. */
+  async call(call: OperatorCall, signal?: AbortSignal): Promise<OperatorResponse> {
+    const res = await this.#post(call, signal, false);
+    if (res.status !== 200) throw httpError(res.url, res.status, await res.text(), `${call.type} call`);
+    return parseOperatorResponse(parseMesosJson(await res.text()));
+  }
+
+  /**
+   * The operator event stream: SUBSCRIBED (the full state), then TASK_ADDED/TASK_UPDATED,
+   * AGENT_ADDED/AGENT_REMOVED, FRAMEWORK_ADDED/UPDATED/REMOVED and HEARTBEATs. Ends when the master
+   * closes the stream or `signal` aborts; a broken connection throws BACKEND_UNAVAILABLE (subscribe
+   * again: SUBSCRIBED carries the whole state, so nothing is missed).
+   */
+  async *subscribe(options: { signal?: AbortSignal } = {}): AsyncGenerator<OperatorEvent> {
+    const res = await this.#post({ type: 'SUBSCRIBE' }, options.signal, true);
+    if (res.status !== 200) throw httpError(res.url, res.status, await res.text(), 'SUBSCRIBE call');
+    try {
+      for await (const raw of decodeRecordIOJson(res.body, { parse: parseMesosJson })) {
+        yield parseOperatorEvent(raw);
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw error instanceof BerthError ? error : toBerthError(error, COMPONENT);
+    } finally {
+      await res.discard();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsHttp) await this.#http.close();
+  }
+
+  async #get<T extends OperatorResponseType>(type: T, signal?: AbortSignal): Promise<OperatorResponseOf<T>> {
+    return expectType(await this.call({ type } as OperatorCall, signal), type);
+  }
+
+  /** POST to the leader: the last one that answered first, then every master; follows 307s. */
+  async #post(
+    call: OperatorCall,
+    signal: AbortSignal | undefined,
+    streaming: boolean,
+  ): Promise<MesosHttpResponse> {
+    const failures: BerthError[] = [];
+    const candidates = this.#leader
+      ? [this.#leader, ...this.#masters.filter((m) => m !== this.#leader)]
+      : this.#masters;
+    for (const base of candidates) {
+      let url = base + OPERATOR_API_PATH;
+      for (let redirects = 0; ; redirects++) {
+        let res: MesosHttpResponse;
+        try {
+          res = await this.#http.request(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+            body: JSON.stringify(call),
+            streaming,
+            ...(signal === undefined ? {} : { signal }),
+          });
+        } catch (error) {
+          const e = toBerthError(error, COMPONENT);
+          if (!isRetryable(e)) throw e;
+          failures.push(e);
+          break;
+        }
+        const location = res.header('location');
+        if (res.status === 307 && location && redirects < this.#maxRedirects) {
+          await res.discard();
+          url = leaderBaseFromLocation(location, url) + OPERATOR_API_PATH;
+          continue;
+        }
+        if (res.status >= 500) {
+          failures.push(httpError(url, res.status, await res.text(), `${call.type} call`));
+          break;
+        }
+        this.#leader = url.slice(0, -OPERATOR_API_PATH.length);
+        return res;
+      }
+    }
+    throw new BerthError(
+      'BACKEND_UNAVAILABLE',
+      `no Mesos master answered the ${call.type} call: ${failures.map((f) => f.message.replace(/^\[berth\] \[mesos-adapter\] /, '')).join('; ')}`,
+      {
+        component: COMPONENT,
+        hint: 'Check that a master is running and elected, and that the addresses are right.',
+        details: { urls: candidates.map((c) => c + OPERATOR_API_PATH), retryable: true },
+        cause: failures.at(-1),
+      },
+    );
+  }
+}
+
+function expectType<T extends OperatorResponseType>(res: OperatorResponse, type: T): OperatorResponseOf<T> {
+  if (res.type !== type) {
+    throw new BerthError('BACKEND_UNAVAILABLE', `the master answered ${type} with a ${res.type} response`, {
+      component: COMPONENT,
+      hint: 'The address does not point at a Mesos master, or a proxy mixes up responses.',
+    });
+  }
+  return res as OperatorResponseOf<T>;
+}
