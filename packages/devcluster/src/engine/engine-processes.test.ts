@@ -175,6 +175,27 @@ describe('Engine process tasks', () => {
     expect(engine.tasks().map((t) => t.state)).toEqual(['KILLED', 'KILLED', 'KILLED']);
   });
 
+  it('stop({ gracePeriodMs: 0 }) SIGKILLs processes that ignore SIGTERM without waiting', async () => {
+    const engine = await started(30_000);
+    const t = engine.launch({
+      id: 'stubborn',
+      nodeId: 'node-1',
+      resources: small,
+      image: 'busybox',
+      command: 'trap "" TERM; sleep 30',
+    });
+    expect(t.status.message).toBe(
+      'image busybox is not pulled: devcluster runs the command directly on this machine',
+    );
+    await engine.waitForTask('stubborn', (x) => x.state === 'RUNNING');
+    expect(engine.task('stubborn')!.status.message).toBeUndefined();
+    const t0 = Date.now();
+    await engine.stop({ gracePeriodMs: 0 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(() => process.kill(t.pid!, 0)).toThrow();
+    expect(engine.task('stubborn')).toMatchObject({ state: 'KILLED', signal: 'SIGKILL' });
+  });
+
   it('kills the leftovers of a task whose shell exited', async () => {
     const engine = await started();
     engine.launch({ id: 'forker', nodeId: 'node-1', resources: small, command: 'sleep 30 & echo $!' });

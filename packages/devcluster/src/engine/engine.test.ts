@@ -356,6 +356,19 @@ describe('Engine node failures', () => {
     expect(taskStates(seen, 'long')).toEqual(['STAGING', 'STARTING', 'RUNNING', 'UNREACHABLE', 'RUNNING']);
   });
 
+  it('removing a partitioned node reports the tasks that ended unseen as LOST', async () => {
+    const { engine, clock } = await sim();
+    engine.launch({ id: 'short', nodeId: 'node-1', resources: req(100), simulated: { durationMs: 10 } });
+    engine.failNode('node-1', { mode: 'unreachable' });
+    clock.advance(10);
+    expect(engine.task('short')!.status.state).toBe('UNREACHABLE');
+    engine.removeNode('node-1');
+    expect(engine.task('short')!.status).toMatchObject({
+      state: 'LOST',
+      reason: 'REASON_AGENT_REMOVED_BY_OPERATOR',
+    });
+  });
+
   it('an unreachable node that is then lost reports its tasks LOST', async () => {
     const { engine } = await sim();
     engine.launch({ id: 'a', nodeId: 'node-1', resources: req(100) });

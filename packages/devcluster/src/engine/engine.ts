@@ -145,6 +145,11 @@ export interface FailNodeOptions {
   readonly message?: string;
 }
 
+export interface StopOptions {
+  /** Overrides every task's grace period (ms) for this shutdown; 0 SIGKILLs at once. */
+  readonly gracePeriodMs?: number;
+}
+
 export interface KillOptions {
   /** Overrides the task's grace period (ms) for this kill. */
   readonly gracePeriodMs?: number;
@@ -321,12 +326,20 @@ export class Engine {
    * grace period), waits until they have exited, ends simulated tasks as KILLED, and closes the
    * event stream. Safe to call more than once.
    */
-  stop(): Promise<void> {
+  stop(options: StopOptions = {}): Promise<void> {
     if (this.#phase === 'new') {
       this.#phase = 'stopped';
       return Promise.resolve();
     }
-    this.#stopping ??= this.#stop();
+    const grace = options.gracePeriodMs;
+    if (grace !== undefined && (!Number.isFinite(grace) || grace < 0)) {
+      fail(
+        'SPEC_INVALID',
+        `stop: gracePeriodMs must be ≥ 0, got ${grace}`,
+        'Pass milliseconds, e.g. { gracePeriodMs: 0 } to SIGKILL at once.',
+      );
+    }
+    this.#stopping ??= this.#stop(grace);
     return this.#stopping;
   }
 
@@ -334,14 +347,14 @@ export class Engine {
     await this.stop();
   }
 
-  async #stop(): Promise<void> {
+  async #stop(graceOverride: number | undefined): Promise<void> {
     this.#phase = 'stopping';
     const waits: Promise<unknown>[] = [];
     for (const t of this.#tasks.values()) {
       if (isTerminal(t.state)) continue;
       if (t.proc) {
         t.killRequested = true;
-        t.proc.terminate(t.killGraceMs);
+        t.proc.terminate(graceOverride ?? t.killGraceMs);
         waits.push(t.proc.exited, t.proc.groupGone(GROUP_REAP_MS));
       } else {
         this.#endSimulated(t, 'KILLED', {
@@ -408,6 +421,8 @@ export class Engine {
         message: `node ${id} was removed`,
       });
     }
+    this.#reportPartitionedLost(node, ENGINE_REASONS.nodeRemovedByOperator, `node ${id} was removed`);
+    node.partitioned = undefined;
     this.#nodes.delete(id);
     this.#publish((seq, time) => ({ seq, time, type: 'node-removed', nodeId: id }));
   }
@@ -436,19 +451,7 @@ export class Engine {
           message: options.message ?? `node ${id} failed`,
         });
       }
-      // Tasks that ended unseen during an earlier partition are reported now, as LOST.
-      for (const taskId of node.partitioned ?? []) {
-        const t = this.#tasks.get(taskId);
-        if (t !== undefined && t.reported.state === 'UNREACHABLE') {
-          this.#emit(
-            t,
-            this.#status(t, 'LOST', {
-              reason: ENGINE_REASONS.nodeRemoved,
-              message: options.message ?? `node ${id} failed`,
-            }),
-          );
-        }
-      }
+      this.#reportPartitionedLost(node, ENGINE_REASONS.nodeRemoved, options.message ?? `node ${id} failed`);
       node.partitioned = undefined;
       return;
     }
@@ -462,6 +465,16 @@ export class Engine {
           message: options.message ?? `node ${id} is unreachable`,
         }),
       );
+    }
+  }
+
+  /** Tasks that ended unseen during a partition are reported LOST when their node goes for good. */
+  #reportPartitionedLost(node: NodeRec, reason: string, message: string): void {
+    for (const taskId of node.partitioned ?? []) {
+      const t = this.#tasks.get(taskId);
+      if (t !== undefined && t.reported.state === 'UNREACHABLE') {
+        this.#emit(t, this.#status(t, 'LOST', { reason, message }));
+      }
     }
   }
 
@@ -584,7 +597,7 @@ export class Engine {
     t.current = staging;
     t.reported = staging;
     this.#emit(t, staging);
-    if (plan.mode === 'process') this.#startProcess(t, launch, plan.env);
+    if (plan.mode === 'process') this.#startProcess(t, launch, plan.env, plan.message);
     else this.#startSimulated(t, plan.message);
     return this.#taskView(t);
   }
@@ -1052,17 +1065,24 @@ export class Engine {
       env.BERTH_NODE_ID = node.id;
       Object.assign(env, launch.env);
     }
-    const message =
-      mode === 'simulated' && !hasCommand && launch.image !== undefined
-        ? `image ${launch.image} has no command: devcluster runs it simulated (there is no container runtime)`
-        : undefined;
+    let message: string | undefined;
+    if (launch.image !== undefined && mode === 'simulated' && !hasCommand) {
+      message = `image ${launch.image} has no command: devcluster runs it simulated (there is no container runtime)`;
+    } else if (launch.image !== undefined && mode === 'process') {
+      message = `image ${launch.image} is not pulled: devcluster runs the command directly on this machine`;
+    }
     return { node, mode, taskResources, ports, namedPorts, env, message };
   }
 
-  #startProcess(t: TaskRec, launch: TaskLaunch, env: Record<string, string>): void {
+  #startProcess(
+    t: TaskRec,
+    launch: TaskLaunch,
+    env: Record<string, string>,
+    message: string | undefined,
+  ): void {
     const sandbox = t.sandbox!;
     env.MESOS_SANDBOX = sandbox;
-    this.#transition(t, 'STARTING', {});
+    this.#transition(t, 'STARTING', message === undefined ? {} : { message });
     let proc: TaskProcess;
     try {
       proc = new TaskProcess(

@@ -8,6 +8,7 @@ export {
   type EngineFaults,
   type FailNodeOptions,
   type KillOptions,
+  type StopOptions,
   startEngine,
 } from './engine.ts';
 export type { IterateOptions } from './event-log.ts';
