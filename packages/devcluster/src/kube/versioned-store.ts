@@ -1,0 +1,178 @@
+/**
+ * The storage under the API: objects keyed by resource, namespace and name, one global
+ * monotonically increasing revision (etcd's), and a bounded window of past changes so
+ * watches can resume from a resourceVersion and lists can be answered as of an older one.
+ * Requests older than the window get 410 Expired, as from a compacted etcd.
+ */
+import { clone, isObject, type JsonObject } from './patch.ts';
+import { expired } from './status.ts';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  readonly type: WatchEventType;
+  readonly resource: string;
+  readonly revision: number;
+  /** The object after the change (for DELETED: the last state, stamped with the deletion revision). */
+  readonly object: JsonObject;
+  /** The object before the change (undefined for ADDED). */
+  readonly previous: JsonObject | undefined;
+}
+
+export type StoreListener = (event: StoreEvent) => void;
+
+export interface VersionedStoreOptions {
+  /** How many past changes to keep for watch resumption and older reads (default 2000). */
+  readonly retainedEvents?: number;
+}
+
+export function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export function metaOf(obj: JsonObject): JsonObject {
+  const m = obj.metadata;
+  if (isObject(m)) return m;
+  const fresh: JsonObject = {};
+  obj.metadata = fresh;
+  return fresh;
+}
+
+function nsName(obj: JsonObject): [string, string] {
+  const m = metaOf(obj);
+  return [typeof m.namespace === 'string' ? m.namespace : '', typeof m.name === 'string' ? m.name : ''];
+}
+
+export class VersionedStore {
+  readonly #objects = new Map<string, Map<string, JsonObject>>();
+  readonly #log: StoreEvent[] = [];
+  readonly #retained: number;
+  readonly #listeners = new Set<StoreListener>();
+  #revision = 1;
+  /** Reads and watches from a revision below this one are outside the window. */
+  #floor = 1;
+
+  constructor(options: VersionedStoreOptions = {}) {
+    this.#retained = options.retainedEvents ?? 2000;
+  }
+
+  /** The newest revision (what a list returns as `metadata.resourceVersion`). */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** The oldest revision a watch or list may still start from. */
+  get oldestRevision(): number {
+    return this.#floor;
+  }
+
+  #bucket(resource: string): Map<string, JsonObject> {
+    let b = this.#objects.get(resource);
+    if (!b) {
+      b = new Map();
+      this.#objects.set(resource, b);
+    }
+    return b;
+  }
+
+  get(resource: string, namespace: string, name: string): JsonObject | undefined {
+    const obj = this.#objects.get(resource)?.get(keyOf(namespace, name));
+    return obj === undefined ? undefined : clone(obj);
+  }
+
+  /** Throws 410 Expired when `revision` is older than the retained window. */
+  checkRevision(revision: number): void {
+    if (revision < this.#floor) throw expired(revision, this.#floor);
+  }
+
+  /**
+   * All objects of a resource (optionally one namespace) sorted by namespace/name, as of
+   * `atRevision` (default: now). Older states are rebuilt by undoing the retained changes.
+   */
+  list(resource: string, namespace?: string, atRevision?: number): JsonObject[] {
+    const current = this.#objects.get(resource) ?? new Map<string, JsonObject>();
+    let state: Map<string, JsonObject> = current;
+    if (atRevision !== undefined && atRevision < this.#revision) {
+      this.checkRevision(atRevision);
+      state = new Map(current);
+      for (let i = this.#log.length - 1; i >= 0; i--) {
+        const e = this.#log[i]!;
+        if (e.revision <= atRevision) break;
+        if (e.resource !== resource) continue;
+        const key = keyOf(...nsName(e.object));
+        if (e.previous === undefined) state.delete(key);
+        else state.set(key, e.previous);
+      }
+    }
+    const keys = [...state.keys()].sort();
+    const out: JsonObject[] = [];
+    for (const key of keys) {
+      const obj = state.get(key)!;
+      if (namespace !== undefined && namespace !== '' && nsName(obj)[0] !== namespace) continue;
+      out.push(clone(obj));
+    }
+    return out;
+  }
+
+  /** Store a new or changed object; stamps `metadata.resourceVersion` and returns the stored copy. */
+  write(resource: string, object: JsonObject): JsonObject {
+    const obj = clone(object);
+    const key = keyOf(...nsName(obj));
+    const bucket = this.#bucket(resource);
+    const previous = bucket.get(key);
+    this.#revision++;
+    metaOf(obj).resourceVersion = String(this.#revision);
+    bucket.set(key, obj);
+    this.#record({
+      type: previous === undefined ? 'ADDED' : 'MODIFIED',
+      resource,
+      revision: this.#revision,
+      object: obj,
+      previous,
+    });
+    return clone(obj);
+  }
+
+  /** Remove an object; the DELETED event carries its last state with a new revision. */
+  remove(resource: string, namespace: string, name: string): JsonObject | undefined {
+    const bucket = this.#objects.get(resource);
+    const key = keyOf(namespace, name);
+    const previous = bucket?.get(key);
+    if (bucket === undefined || previous === undefined) return undefined;
+    bucket.delete(key);
+    this.#revision++;
+    const last = clone(previous);
+    metaOf(last).resourceVersion = String(this.#revision);
+    this.#record({ type: 'DELETED', resource, revision: this.#revision, object: last, previous });
+    return clone(last);
+  }
+
+  #record(event: StoreEvent): void {
+    this.#log.push(event);
+    while (this.#log.length > this.#retained) {
+      const dropped = this.#log.shift()!;
+      this.#floor = dropped.revision;
+    }
+    for (const listener of [...this.#listeners]) listener(event);
+  }
+
+  /** Changes of `resource` after `revision`, oldest first (410 Expired if outside the window). */
+  since(resource: string, revision: number): StoreEvent[] {
+    this.checkRevision(revision);
+    return this.#log.filter((e) => e.resource === resource && e.revision > revision);
+  }
+
+  /** Live changes from now on; returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Forget the retained history, as an etcd compaction at the current revision. */
+  compact(): void {
+    this.#log.length = 0;
+    this.#floor = this.#revision;
+  }
+}
