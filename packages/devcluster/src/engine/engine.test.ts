@@ -170,6 +170,25 @@ describe('Engine launch validation', () => {
     expect((tooMany as Error).message).toContain('2 free ports');
   });
 
+  it('forgets the oldest completed tasks beyond maxCompletedTasks, never a relaunch under the same id', async () => {
+    const { engine } = await sim({ maxCompletedTasks: 2 });
+    for (const id of ['a', 'b', 'c']) {
+      engine.launch({ id, nodeId: 'node-1', resources: req(1) });
+      await engine.kill(id);
+    }
+    expect(engine.tasks().map((t) => t.id)).toEqual(['b', 'c']);
+    engine.launch({ id: 'b', nodeId: 'node-1', resources: req(1) }); // relaunch of a completed id
+    engine.launch({ id: 'd', nodeId: 'node-1', resources: req(1) });
+    await engine.kill('d'); // pushes the old "b" record out, which must not take the new one along
+    expect(engine.task('b')!.state).toBe('RUNNING');
+    expect(
+      engine
+        .tasks()
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual(['b', 'c', 'd']);
+  });
+
   it('refuses a duplicate live task id and bad simulated settings with SPEC_INVALID', async () => {
     const { engine } = await sim();
     engine.launch({ id: 'a', nodeId: 'node-1', resources: req(1) });

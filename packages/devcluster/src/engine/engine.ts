@@ -208,7 +208,7 @@ export class Engine {
   readonly #nodes = new Map<string, NodeRec>();
   readonly #tasks = new Map<string, TaskRec>();
   /** Terminal task ids, oldest first, for bounded retention. */
-  readonly #completed: string[] = [];
+  readonly #completed: TaskRec[] = [];
   #completedHead = 0;
   /** Host ports held by process tasks on any node: they are real sockets on this one machine. */
   readonly #realPorts = new Map<number, string>();
@@ -218,7 +218,7 @@ export class Engine {
   #ownsStateDir = false;
   #stopping: Promise<void> | undefined;
   readonly #killGraceMs: number;
-  readonly #maxCompleted = 10_000;
+  readonly #maxCompleted: number;
 
   constructor(config: EngineConfig = {}) {
     this.config = config;
@@ -234,6 +234,15 @@ export class Engine {
       );
     }
     this.#killGraceMs = grace;
+    const keep = config.maxCompletedTasks ?? 10_000;
+    if (!Number.isInteger(keep) || keep < 0) {
+      fail(
+        'SPEC_INVALID',
+        `maxCompletedTasks must be an integer ≥ 0, got ${keep}`,
+        'Use e.g. 10000 (the default).',
+      );
+    }
+    this.#maxCompleted = keep;
     const log = this.#log;
     this.events = {
       get latestSeq() {
@@ -521,7 +530,7 @@ export class Engine {
     return t === undefined ? undefined : this.#taskView(t);
   }
 
-  /** Number of tasks the engine remembers (live ones plus the most recent 10,000 completed). */
+  /** Number of tasks the engine remembers (live ones plus the most recent `maxCompletedTasks` completed). */
   get taskCount(): number {
     return this.#tasks.size;
   }
@@ -823,7 +832,7 @@ export class Engine {
       fail(
         'NOT_FOUND',
         `no task ${JSON.stringify(id)} in this devcluster`,
-        'List the tasks with engine.tasks(); completed tasks are forgotten after 10,000 more complete.',
+        'List the tasks with engine.tasks(); completed tasks are forgotten once maxCompletedTasks (default 10,000) newer ones have completed.',
         { taskId: id },
       );
     }
@@ -1279,16 +1288,15 @@ export class Engine {
     if (t.mode === 'process')
       for (const p of t.ports) if (this.#realPorts.get(p) === t.id) this.#realPorts.delete(p);
     this.#transition(t, state, extra, force);
-    this.#completed.push(t.id);
+    this.#completed.push(t);
     this.#trimCompleted();
   }
 
   #trimCompleted(): void {
     while (this.#completed.length - this.#completedHead > this.#maxCompleted) {
-      const id = this.#completed[this.#completedHead++]!;
-      const t = this.#tasks.get(id);
-      if (t !== undefined && isTerminal(t.state) && t.node.partitioned?.has(id) !== true)
-        this.#tasks.delete(id);
+      const t = this.#completed[this.#completedHead++]!;
+      // Only this very record: a relaunch under the same id is another task.
+      if (this.#tasks.get(t.id) === t && t.node.partitioned?.has(t.id) !== true) this.#tasks.delete(t.id);
     }
     if (this.#completedHead > 4096) {
       this.#completed.splice(0, this.#completedHead);

@@ -79,6 +79,8 @@ export interface EngineConfig {
   readonly eventBufferSize?: number;
   /** Default SIGTERM → SIGKILL grace for process tasks, in ms (default 3,000, Mesos' default). */
   readonly killGracePeriodMs?: number;
+  /** How many completed tasks `tasks()`/`task(id)` still show, newest kept (default 10,000). */
+  readonly maxCompletedTasks?: number;
   /** Process tasks inherit this process's environment before their own (default true). */
   readonly inheritEnv?: boolean;
 }
