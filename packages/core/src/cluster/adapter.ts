@@ -1,4 +1,3 @@
-/// <reference lib="esnext.disposable" />
 /**
  * The one contract between Berth and a cluster backend. The CLI and the dashboard speak only this;
  * the Mesos and Kubernetes adapters (and third-party ones) implement it and prove it with the
