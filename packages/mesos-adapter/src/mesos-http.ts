@@ -63,6 +63,7 @@ export class MesosHttp {
   readonly #headersTimeout: number;
   readonly #bodyTimeout: number;
   readonly #userAgent: string;
+  #closed = false;
 
   constructor(options: MesosHttpOptions = {}) {
     if (options.dispatcher) {
@@ -131,8 +132,11 @@ export class MesosHttp {
     };
   }
 
+  /** Close the connections this client opened (idempotent; a dispatcher passed in is left open). */
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    if (!this.#ownsDispatcher || this.#closed) return;
+    this.#closed = true;
+    await this.#dispatcher.close();
   }
 }
 
@@ -259,17 +263,18 @@ export function httpError(url: string, status: number, masterText: string, what:
   );
 }
 
-/** A connection-level failure (refused, reset, DNS, TLS) reaching `url`. */
+/** A connection-level failure (refused, reset, DNS, TLS) reaching `url`; retryable unless it is TLS trust. */
 export function unreachable(url: string, cause: unknown): BerthError {
   const code = (cause as { code?: unknown } | null)?.code;
   const why = typeof code === 'string' ? code : cause instanceof Error ? cause.message : String(cause);
-  const tls = typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED/.test(code);
+  // A certificate Berth does not trust will not become trusted by retrying: that is fatal.
+  const tls = typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|VERIFY/.test(code);
   return new BerthError('BACKEND_UNAVAILABLE', `cannot reach Mesos at ${url} (${why})`, {
     component: COMPONENT,
     hint: tls
       ? "The master's certificate is not trusted; pass the cluster CA as tls.ca."
       : 'Check that the master is running and the address is right; Berth retries with back-off.',
-    details: { url, retryable: true, ...(typeof code === 'string' ? { errno: code } : {}) },
+    details: { url, retryable: !tls, ...(typeof code === 'string' ? { errno: code } : {}) },
     cause,
   });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { FakeClock, isBerthError } from '@berth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEvents, loadExchange, type RecordedExchange } from '../test/recorded-exchange.ts';
@@ -327,6 +328,25 @@ describe('MesosSchedulerDriver', () => {
     expect(driver.state.error?.message).toContain('no heartbeat');
     await clock.advanceAsync(10);
     await until(() => m.received('SUBSCRIBE').length === 2, 'second SUBSCRIBE');
+  });
+
+  it('subscribes over HTTPS only when given the cluster CA', async () => {
+    const tlsFile = (name: string) => readFileSync(new URL(`../test/tls/${name}`, import.meta.url), 'utf8');
+    const m = await ReplayMaster.start({ tls: { cert: tlsFile('server.crt'), key: tlsFile('server.key') } });
+    cleanup.push(() => m.close());
+    m.handle = (_req, res) => streamRecorded(res, subscribe15, { records: 2, after: 'hold' });
+
+    const untrusting = driverFor([m.url]);
+    const refused = await untrusting.driver.start().catch((e: unknown) => e);
+    await untrusting.driver.close();
+    const trusting = driverFor([m.url], { httpOptions: { tls: { ca: tlsFile('ca.crt') } } });
+    const subscribed = await trusting.driver.start();
+
+    expect(isBerthError(refused, 'BACKEND_UNAVAILABLE')).toBe(true);
+    expect((refused as Error).message).toContain(`cannot reach Mesos at ${m.url}/api/v1/scheduler`);
+    expect(isBerthError(refused) && refused.hint).toContain('tls.ca');
+    expect(m.url.startsWith('https://')).toBe(true);
+    expect(subscribed.framework_id.value).toBe(FRAMEWORK_ID);
   });
 
   it('rejects calls while not subscribed and an incomplete FrameworkInfo up front', async () => {

@@ -111,6 +111,8 @@ interface Connection {
   readonly leader: string;
   readonly streamId: string;
   readonly response: MesosHttpResponse;
+  /** Detach the connection from the driver's stop signal. */
+  readonly release: () => void;
 }
 
 interface StreamEnd {
@@ -529,7 +531,12 @@ export class MesosSchedulerDriver {
           );
         }
         const leader = url.slice(0, -SCHEDULER_API_PATH.length);
-        return { leader, streamId, response: res };
+        return {
+          leader,
+          streamId,
+          response: res,
+          release: () => this.#stop.signal.removeEventListener('abort', onStop),
+        };
       }
       this.#stop.signal.removeEventListener('abort', onStop);
       if (res.status === 307 || res.status === 302 || res.status === 301) {
@@ -660,6 +667,7 @@ export class MesosSchedulerDriver {
     } finally {
       if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
       abort?.abort();
+      connection.release();
       if (this.#state.phase === 'subscribed') this.#setState({ phase: 'reconnecting', streamId: undefined });
     }
   }

@@ -3,8 +3,9 @@
  * headers and bodies as recorded, and recorded RecordIO streams re-sent in odd-sized chunks.
  * Tests script it per request with `handle`.
  */
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { header, type RecordedExchange } from './recorded-exchange.ts';
 
 export interface ReceivedRequest {
@@ -31,17 +32,21 @@ export class ReplayMaster {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
-  private constructor(server: Server) {
+  readonly #scheme: string;
+
+  private constructor(server: Server, scheme: string) {
     this.#server = server;
-    server.on('connection', (socket) => {
+    this.#scheme = scheme;
+    server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
   }
 
-  static async start(): Promise<ReplayMaster> {
+  /** Start on 127.0.0.1 (an ephemeral port); with `tls`, serve HTTPS with that certificate. */
+  static async start(options: { tls?: { cert: string; key: string } } = {}): Promise<ReplayMaster> {
     let master: ReplayMaster | undefined;
-    const server = createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       const parts: Buffer[] = [];
       req.on('data', (c: Buffer) => parts.push(c));
       req.on('end', () => {
@@ -66,8 +71,9 @@ export class ReplayMaster {
           res.destroy(error instanceof Error ? error : new Error(String(error)));
         });
       });
-    });
-    master = new ReplayMaster(server);
+    };
+    const server = options.tls ? createHttpsServer(options.tls, onRequest) : createServer(onRequest);
+    master = new ReplayMaster(server, options.tls ? 'https' : 'http');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return master;
   }
@@ -77,7 +83,7 @@ export class ReplayMaster {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.#scheme}://127.0.0.1:${this.port}`;
   }
 
   /** Requests whose JSON body has this `type` (or GETs of this path). */
