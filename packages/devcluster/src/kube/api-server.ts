@@ -4,7 +4,7 @@
  * OpenAPI, health endpoints and a kubeconfig for the `devcluster` context.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -88,7 +88,7 @@ export interface KubeApiServerOptions extends KubeApiOptions {
   readonly port?: number;
   /** Bind address (default 127.0.0.1). */
   readonly host?: string;
-  /** Where the kubeconfig and CA are written (default: a new temporary directory). */
+  /** Where the kubeconfig and CA are written (default: a new temporary directory, removed on close). */
   readonly stateDir?: string;
   /** Bearer token clients must send (default: 32 random bytes, hex). */
   readonly token?: string;
@@ -892,6 +892,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         );
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (options.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -181,7 +181,6 @@ function openApiDocument(gv: GroupVersion): JsonObject {
           'application/json-patch+json',
           'application/merge-patch+json',
           'application/strategic-merge-patch+json',
-          'application/apply-patch+yaml',
         ].map((t) => [t, { schema: { type: 'object' } }]),
       ),
       required: true,
