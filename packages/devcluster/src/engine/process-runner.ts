@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { readGroupUsage } from './proc-stats.ts';
+
+const hasProc = existsSync('/proc/self/stat');
 
 /** How a process ended. */
 export interface ProcessExit {
@@ -95,8 +98,9 @@ export class TaskProcess {
   }
 
   /**
-   * Resolves once no member of the process group is left (leftovers of a killed group are reaped
-   * by init shortly after the SIGKILL), or after `maxMs`.
+   * Resolves once no live member of the process group is left, or after `maxMs`. Leftovers of a
+   * killed group are reparented and reaped by init; where init does not reap (some containers)
+   * they stay zombies, which hold no resources and count as gone.
    */
   async groupGone(maxMs: number): Promise<void> {
     await this.exited;
@@ -108,6 +112,7 @@ export class TaskProcess {
       } catch {
         return; // ESRCH: the group is empty
       }
+      if (hasProc && (await readGroupUsage(this.pid)) === undefined) return; // only zombies left
       await new Promise((r) => setTimeout(r, 10));
     }
   }
