@@ -56,7 +56,9 @@ export function parseDocuments(yamlText: string, options: ParseOptions = {}): Be
     list.forEach((doc, i) => {
       if (doc.contents === null) return;
       try {
-        values.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+        const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+        if (value === null || value === undefined) return; // a document of only comments
+        values.push(value);
         indices.push(i);
       } catch (err) {
         const range = doc.contents.range;

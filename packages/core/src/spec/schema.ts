@@ -53,7 +53,12 @@ export const KNOWN_RESOURCE_NAMES = [
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-const always = { when: () => true };
+/**
+ * Run a cross-field check even when sibling fields have errors (so every problem is reported at
+ * once), as long as the value itself is a mapping / list; the checks read fields defensively.
+ */
+const always = { when: (payload: { value: unknown }) => isRecord(payload.value) };
+const alwaysForLists = { when: (payload: { value: unknown }) => Array.isArray(payload.value) };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -95,7 +100,12 @@ const labelKey = z
   });
 
 const labelValue = z
-  .string({ error: (iss) => `must be a string (got ${show(iss.input)}); quote it: "${String(iss.input)}"` })
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number' || typeof iss.input === 'boolean'
+        ? `must be a string (got ${show(iss.input)}); quote it: "${String(iss.input)}"`
+        : `must be a string (got ${show(iss.input)})`,
+  })
   .max(LABEL_NAME_MAX, { error: `label value must be at most ${LABEL_NAME_MAX} characters` })
   .regex(LABEL_VALUE, {
     error: (iss) =>
@@ -310,7 +320,7 @@ const portsSchema = z
         else hostPorts.set(p.hostPort, i);
       }
     });
-  }, always)
+  }, alwaysForLists)
   .describe('Named ports, dynamic (no hostPort) or fixed.');
 
 // ---------------------------------------------------------------------------------------------
@@ -446,7 +456,12 @@ function requirementValueCheck(r: Record<string, unknown>, ctx: z.RefinementCtx)
         message: `operator ${op} takes no values: remove values`,
       });
   } else if (op === 'Gt' || op === 'Lt') {
-    if (values === undefined || values.length !== 1 || !/^-?\d+$/.test(String(values[0])))
+    const v = values?.[0];
+    if (
+      values?.length !== 1 ||
+      (typeof v !== 'string' && typeof v !== 'number') ||
+      !/^-?\d+$/.test(String(v))
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['values'],
