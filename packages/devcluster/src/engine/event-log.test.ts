@@ -60,6 +60,20 @@ describe('EventLog', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('delivers an event published from inside a listener after the current one, to every listener', () => {
+    const log = new EventLog<E>(16);
+    const a: number[] = [];
+    const b: number[] = [];
+    log.subscribe((e) => {
+      a.push(e.seq);
+      if (e.n === 0) log.publish((seq) => ({ seq, n: 1 }));
+    });
+    log.subscribe((e) => b.push(e.seq));
+    log.publish((seq) => ({ seq, n: 0 }));
+    expect(a).toEqual([1, 2]);
+    expect(b).toEqual([1, 2]);
+  });
+
   it('rejects a non-positive capacity and a negative since', () => {
     expect(() => new EventLog<E>(0)).toThrowError(/eventBufferSize/);
     const error = (() => {

@@ -26,6 +26,8 @@ export class EventLog<E extends Sequenced> {
   #closed = false;
   readonly #listeners = new Set<Listener<E>>();
   readonly #closeListeners = new Set<() => void>();
+  readonly #pending: E[] = [];
+  #delivering = false;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -48,20 +50,35 @@ export class EventLog<E extends Sequenced> {
     return Math.max(1, this.#next - this.capacity);
   }
 
-  /** Stamps `make(seq)` with the next sequence number, buffers it and hands it to every listener. */
+  /**
+   * Stamps `make(seq)` with the next sequence number, buffers it and hands it to every listener.
+   * A listener that publishes (re-entrantly) does not jump the queue: its event is delivered to
+   * every listener after the current one, so all listeners see one order.
+   */
   publish(make: (seq: number) => E): E {
     const seq = this.#next++;
     const event = make(seq);
     this.#ring[seq % this.capacity] = event;
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        // A faulty observer must not break the engine or starve the other observers.
-        queueMicrotask(() => {
-          throw err;
-        });
+    this.#pending.push(event);
+    if (this.#delivering) return event;
+    this.#delivering = true;
+    try {
+      for (let i = 0; i < this.#pending.length; i++) {
+        const e = this.#pending[i]!;
+        for (const listener of this.#listeners) {
+          try {
+            listener(e);
+          } catch (err) {
+            // A faulty observer must not break the engine or starve the other observers.
+            queueMicrotask(() => {
+              throw err;
+            });
+          }
+        }
       }
+    } finally {
+      this.#pending.length = 0;
+      this.#delivering = false;
     }
     return event;
   }
