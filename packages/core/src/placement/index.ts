@@ -95,6 +95,20 @@ export {
   TaskCounter,
 } from './snapshot.ts';
 export {
+  APP_LABELS,
+  type KubernetesNode,
+  type KubernetesPod,
+  podRequests,
+  snapshotFromKubernetes,
+} from './snapshot-kubernetes.ts';
+export {
+  type MesosAttribute,
+  type MesosOffer,
+  type MesosSnapshotOptions,
+  mesosAttributeValue,
+  snapshotFromMesosOffers,
+} from './snapshot-mesos.ts';
+export {
   formatStatus,
   isRejection,
   isSuccess,

@@ -5,7 +5,7 @@
  * sees the placements made before it.
  */
 import { BerthError } from '../cluster/errors.ts';
-import { PortRanges } from '../resources/port-ranges.ts';
+import { PortRanges } from '../resources/index.ts';
 import type { TaintEffect } from '../spec/index.ts';
 import type { PlacementTask, ResourceAmounts, ResourceAmountsInput } from './task.ts';
 import { toResourceAmounts } from './task.ts';

@@ -265,7 +265,7 @@ describe('RequestedToCapacityRatio', () => {
       ],
     };
     const mi = 1024 * 1024;
-    const nodes = [
+    const nodes: N[] = [
       { cpu: 4000, memory: 10000 * mi, ext: { 'intel.com/foo': 8 } },
       { cpu: 4000, memory: 10000 * mi, ext: { 'intel.com/foo': 4 } },
     ];

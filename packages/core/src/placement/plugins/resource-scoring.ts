@@ -165,14 +165,24 @@ export function brokenLinear(shape: readonly ShapePoint[], p: number): number {
 }
 
 type PerNode = (a: Active, node: number) => number;
+/** Optional fast path: scores all candidates, resource by resource (tight loops, no closures per node). */
+type AllNodes = (
+  a: Active,
+  cand: Int32Array,
+  count: number,
+  out: Float64Array,
+  weights: Float64Array,
+) => void;
 
 function resourceScorer(
   name: string,
   resources: readonly ResourceWeight[],
   perNode: PerNode,
   skipBestEffort: boolean,
+  allNodes?: AllNodes,
 ) {
   const key = stateKey<Active>(`${name}/active`);
+  let weights = new Float64Array(0);
   const get = (ctx: PlacementContext): Active => {
     let a = ctx.state.read(key);
     if (a === undefined) {
@@ -191,7 +201,12 @@ function resourceScorer(
     },
     scoreAll(ctx: PlacementContext, cand: Int32Array, count: number, out: Float64Array) {
       const a = get(ctx);
-      for (let k = 0; k < count; k++) out[k] = perNode(a, cand[k]!);
+      if (allNodes === undefined) {
+        for (let k = 0; k < count; k++) out[k] = perNode(a, cand[k]!);
+        return;
+      }
+      if (weights.length < count) weights = new Float64Array(ctx.snapshot.size);
+      allNodes(a, cand, count, out, weights);
     },
   } satisfies PreScorePlugin & ScorePlugin;
 }
@@ -211,12 +226,47 @@ function weightedAverage(score: (requested: number, capacity: number) => number)
   };
 }
 
+/** The weighted average of least- or most-requested scores, one tight loop per resource. */
+function weightedAverageAll(most: boolean): AllNodes {
+  return (a, cand, count, out, ws) => {
+    out.fill(0, 0, count);
+    ws.fill(0, 0, count);
+    for (let j = 0; j < a.alloc.length; j++) {
+      const alloc = a.alloc[j]!;
+      const used = a.used[j]!;
+      const q = a.request[j]!;
+      const w = a.weight[j]!;
+      for (let k = 0; k < count; k++) {
+        const i = cand[k]!;
+        const cap = alloc[i]!;
+        if (cap === 0) continue;
+        const r = used[i]! + q;
+        let s: number;
+        if (most) s = Math.floor((Math.min(r, cap) * MAX_NODE_SCORE) / cap);
+        else s = r > cap ? 0 : Math.floor(((cap - r) * MAX_NODE_SCORE) / cap);
+        out[k]! += s * w;
+        ws[k]! += w;
+      }
+    }
+    for (let k = 0; k < count; k++) {
+      const w = ws[k]!;
+      out[k] = w === 0 ? 0 : Math.floor(out[k]! / w);
+    }
+  };
+}
+
 /** Favours nodes with more room left (Berth's `spread`). Args: `{ resources?: [{ name, weight }] }`. */
 export function leastAllocated(args?: JsonValue): PreScorePlugin & ScorePlugin {
   const issues: BerthErrorIssue[] = [];
   const resources = parseResources('LeastAllocated', args, issues);
   if (issues.length > 0) fail('LeastAllocated', issues);
-  return resourceScorer('LeastAllocated', resources, weightedAverage(leastRequestedScore), false);
+  return resourceScorer(
+    'LeastAllocated',
+    resources,
+    weightedAverage(leastRequestedScore),
+    false,
+    weightedAverageAll(false),
+  );
 }
 
 /** Favours fuller nodes (Berth's `binpack`). Args: `{ resources?: [{ name, weight }] }`. */
@@ -224,7 +274,13 @@ export function mostAllocated(args?: JsonValue): PreScorePlugin & ScorePlugin {
   const issues: BerthErrorIssue[] = [];
   const resources = parseResources('MostAllocated', args, issues);
   if (issues.length > 0) fail('MostAllocated', issues);
-  return resourceScorer('MostAllocated', resources, weightedAverage(mostRequestedScore), false);
+  return resourceScorer(
+    'MostAllocated',
+    resources,
+    weightedAverage(mostRequestedScore),
+    false,
+    weightedAverageAll(true),
+  );
 }
 
 /**

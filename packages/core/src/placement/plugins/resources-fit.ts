@@ -1,4 +1,4 @@
-import { PortRanges } from '../../resources/port-ranges.ts';
+import { PortRanges } from '../../resources/index.ts';
 import { stateKey } from '../cycle-state.ts';
 import type { FilterPlugin, PlacementContext, PreFilterPlugin } from '../plugin.ts';
 import type { ResourceColumn } from '../snapshot.ts';
