@@ -349,6 +349,58 @@ describe('MesosSchedulerDriver', () => {
     expect(subscribed.framework_id.value).toBe(FRAMEWORK_ID);
   });
 
+  it('retries a call answered 503 after a back-off and reports a 400 on a call with the master text', async () => {
+    const m = await master();
+    const answers = [503, 202];
+    m.handle = (req, res) => {
+      if (req.callType === 'SUBSCRIBE')
+        return streamRecorded(res, subscribe15, { records: 1, after: 'hold' });
+      if (req.callType === 'TEARDOWN')
+        return replyRecorded(res, loadExchange('44-scheduler-call-after-teardown'));
+      const status = answers.shift() ?? 202;
+      res
+        .writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end(status === 503 ? 'Master has not finished recovery' : '');
+    };
+    const { driver, clock } = driverFor([m.url], { backoff: { initialMs: 200 } });
+    await driver.start();
+
+    const revived = driver.revive(['*']);
+    await until(() => clock.pendingTimers > 1, 'retry timer');
+    await clock.advanceAsync(100); // random 0.5 × 200
+    await revived;
+    const gone = await driver.teardown().catch((e: unknown) => e);
+
+    expect(m.received('REVIVE').map((r) => r.json)).toEqual([
+      { framework_id: { value: FRAMEWORK_ID }, type: 'REVIVE', revive: { roles: ['*'] } },
+      { framework_id: { value: FRAMEWORK_ID }, type: 'REVIVE', revive: { roles: ['*'] } },
+    ]);
+    expect(isBerthError(gone, 'NOT_FOUND')).toBe(true);
+    expect((gone as Error).message).toContain('(400 Bad Request): "Framework cannot be found"');
+  });
+
+  it('skips an event it cannot read and keeps the stream', async () => {
+    const m = await master();
+    m.handle = async (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Mesos-Stream-Id': 'stream-1' });
+      const frame = (v: unknown) => {
+        const t = JSON.stringify(v);
+        return `${Buffer.byteLength(t)}\n${t}`;
+      };
+      res.write(
+        frame(events15[0]) + frame({ type: 'SOMETHING_NEW', something_new: {} }) + frame(events15[1]),
+      );
+    };
+    const warnings: string[] = [];
+    const { driver, events } = driverFor([m.url], { logger: { warn: (msg) => warnings.push(msg) } });
+    await driver.start();
+    await until(() => events.length === 2, 'two events');
+
+    expect(events.map((e) => e.type)).toEqual(['SUBSCRIBED', 'HEARTBEAT']);
+    expect(warnings).toContain('skipping an event Berth cannot read');
+    expect(driver.state.phase).toBe('subscribed');
+  });
+
   it('rejects calls while not subscribed and an incomplete FrameworkInfo up front', async () => {
     const m = await master();
     const { driver } = driverFor([m.url]);
