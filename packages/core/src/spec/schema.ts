@@ -227,7 +227,7 @@ const resourceList = (description: string) =>
     .superRefine((list, ctx) => {
       for (const p of resourceListProblems(list))
         ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
-    })
+    }, always)
     .describe(description);
 
 /** A resource's amount in base units for comparison, or undefined when it cannot be parsed. */

@@ -695,6 +695,14 @@ describe('validateDocument reports everything at once', () => {
     );
   });
 
+  it('reports a misnamed resource and a fractional GPU in the same list together', () => {
+    const issues = problems(task(resources({ cpus: 1, 'nvidia.com/gpu': 0.5 })));
+    expect(issues.map((i) => i.path)).toEqual([
+      'spec.resources.requests.cpus',
+      'spec.resources.requests["nvidia.com/gpu"]',
+    ]);
+  });
+
   it('puts the count and every path with its message into the error message, and codes it SPEC_INVALID', () => {
     try {
       validateDocument(task({ comand: 'x', command: undefined }));
