@@ -1,7 +1,7 @@
-import { isBerthError } from '@berth/core';
+import { FakeClock, isBerthError } from '@berth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEvents, loadExchange } from '../test/recorded-exchange.ts';
-import { ReplayMaster, replyRecorded, streamRecorded } from '../test/replay-master.ts';
+import { ReplayMaster, replyRecorded, streamRecorded, until } from '../test/replay-master.ts';
 import { parseMesosJson } from './json.ts';
 import { MesosOperatorClient } from './operator-client.ts';
 import type { OperatorCall } from './proto/master.ts';
@@ -17,8 +17,8 @@ async function master(): Promise<ReplayMaster> {
   return m;
 }
 
-function client(masters: string[]): MesosOperatorClient {
-  const c = new MesosOperatorClient({ masters });
+function client(masters: string[], clock?: FakeClock): MesosOperatorClient {
+  const c = new MesosOperatorClient({ masters, ...(clock ? { clock } : {}) });
   cleanup.push(() => c.close());
   return c;
 }
@@ -84,6 +84,27 @@ describe('MesosOperatorClient', () => {
       'TASK_ADDED',
     ]);
     expect(types).toContain('FRAMEWORK_REMOVED');
+  });
+
+  it('fails the operator stream with BACKEND_UNAVAILABLE when heartbeats stop', async () => {
+    const m = await master();
+    m.handle = (_req, res) =>
+      streamRecorded(res, loadExchange('01-operator-subscribe'), { records: 2, after: 'hold' });
+    const clock = new FakeClock();
+    const c = client([m.url], clock);
+    const types: string[] = [];
+    const reading = (async () => {
+      for await (const event of c.subscribe()) types.push(event.type);
+    })().catch((e: unknown) => e);
+
+    await until(() => types.length === 2, 'SUBSCRIBED and HEARTBEAT');
+    await clock.advanceAsync(74_999);
+    expect(types).toEqual(['SUBSCRIBED', 'HEARTBEAT']);
+    await clock.advanceAsync(1);
+    const error = await reading;
+
+    expect(isBerthError(error, 'BACKEND_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toContain('for 5 heartbeat intervals');
   });
 
   it('follows a standby master to the leader and skips a master without a leader', async () => {

@@ -4,7 +4,7 @@
  * a 307 from a standby is followed, and a master that is down or has no leader (5xx) makes the client
  * try the next one.
  */
-import { BerthError, toBerthError } from '@berth/core';
+import { BerthError, type Clock, systemClock, toBerthError } from '@berth/core';
 import { parseMesosJson } from './json.ts';
 import {
   httpError,
@@ -43,6 +43,9 @@ export interface MesosOperatorClientOptions {
   readonly http?: MesosHttp;
   /** Redirects followed per request (default 5). */
   readonly maxRedirects?: number;
+  readonly clock?: Clock;
+  /** `subscribe()` fails after this many heartbeat intervals without an event (default 5). */
+  readonly missedHeartbeats?: number;
 }
 
 export class MesosOperatorClient {
@@ -50,6 +53,8 @@ export class MesosOperatorClient {
   readonly #http: MesosHttp;
   readonly #ownsHttp: boolean;
   readonly #maxRedirects: number;
+  readonly #clock: Clock;
+  readonly #missedHeartbeats: number;
   #leader: string | undefined;
 
   constructor(options: MesosOperatorClientOptions) {
@@ -63,6 +68,8 @@ export class MesosOperatorClient {
     this.#ownsHttp = options.http === undefined;
     this.#http = options.http ?? new MesosHttp(options.httpOptions);
     this.#maxRedirects = options.maxRedirects ?? 5;
+    this.#clock = options.clock ?? systemClock;
+    this.#missedHeartbeats = options.missedHeartbeats ?? 5;
   }
 
   /** The master that answered last (base URL). */
@@ -109,21 +116,60 @@ export class MesosOperatorClient {
   /**
    * The operator event stream: SUBSCRIBED (the full state), then TASK_ADDED/TASK_UPDATED,
    * AGENT_ADDED/AGENT_REMOVED, FRAMEWORK_ADDED/UPDATED/REMOVED and HEARTBEATs. Ends when the master
-   * closes the stream or `signal` aborts; a broken connection throws BACKEND_UNAVAILABLE (subscribe
-   * again: SUBSCRIBED carries the whole state, so nothing is missed).
+   * closes the stream or `signal` aborts; a broken connection, or no event for `missedHeartbeats`
+   * heartbeat intervals, throws BACKEND_UNAVAILABLE (subscribe again: SUBSCRIBED carries the whole
+   * state, so nothing is missed).
    */
   async *subscribe(options: { signal?: AbortSignal } = {}): AsyncGenerator<OperatorEvent> {
-    const res = await this.#post({ type: 'SUBSCRIBE' }, options.signal, true);
-    if (res.status !== 200) throw httpError(res.url, res.status, await res.text(), 'SUBSCRIBE call');
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(options.signal?.reason);
+    if (options.signal?.aborted) return;
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let heartbeatSeconds = 15;
+    let starved = false;
+    let watchdog: ReturnType<Clock['setTimeout']> | undefined;
+    const arm = () => {
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
+      watchdog = this.#clock.setTimeout(
+        () => {
+          starved = true;
+          abort.abort();
+        },
+        heartbeatSeconds * 1000 * this.#missedHeartbeats,
+      );
+    };
+    let res: MesosHttpResponse | undefined;
     try {
+      arm();
+      res = await this.#post({ type: 'SUBSCRIBE' }, abort.signal, true);
+      if (res.status !== 200) throw httpError(res.url, res.status, await res.text(), 'SUBSCRIBE call');
       for await (const raw of decodeRecordIOJson(res.body, { parse: parseMesosJson })) {
-        yield parseOperatorEvent(raw);
+        const event = parseOperatorEvent(raw);
+        if (event.type === 'SUBSCRIBED')
+          heartbeatSeconds = event.subscribed.heartbeat_interval_seconds ?? heartbeatSeconds;
+        arm();
+        yield event;
       }
     } catch (error) {
+      if (starved) {
+        throw new BerthError(
+          'BACKEND_UNAVAILABLE',
+          `no event from the Mesos master at ${res?.url ?? this.#leader ?? this.#masters[0]} for ${this.#missedHeartbeats} heartbeat intervals`,
+          {
+            component: COMPONENT,
+            hint: 'The master or the network stalled; subscribe again.',
+            details: { retryable: true },
+            cause: error,
+          },
+        );
+      }
       if (options.signal?.aborted) return;
       throw error instanceof BerthError ? error : toBerthError(error, COMPONENT);
     } finally {
-      await res.discard();
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
+      options.signal?.removeEventListener('abort', onAbort);
+      abort.abort();
+      await res?.discard();
     }
   }
 
