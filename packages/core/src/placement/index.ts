@@ -127,11 +127,11 @@ export {
   type CompiledConstraint,
   createPlacementTask,
   type PlacementPort,
+  type PlacementResources,
+  type PlacementResourcesInput,
   type PlacementTask,
   type PlacementTaskFromSpecOptions,
   type PlacementTaskInput,
   placementTaskFromSpec,
-  type ResourceAmounts,
-  type ResourceAmountsInput,
   type TaskAffinityRule,
 } from './task.ts';

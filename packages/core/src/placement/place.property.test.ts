@@ -92,9 +92,9 @@ describe('place (properties)', () => {
         inputs.forEach((n, i) => {
           const mine = r.placements.filter((p) => p.nodeId === n.id).map((p) => byId.get(p.taskId)!);
           const sum = (f: (t: PlacementTask) => number) => mine.reduce((s, t) => s + f(t), 0);
-          expect(
-            (n.allocated?.cpu ?? 0) + sum((t) => (t.requests.cpu > 0 ? t.requests.cpu : 0)),
-          ).toBeLessThanOrEqual(Math.max(n.allocatable.cpu ?? 0, n.allocated?.cpu ?? 0));
+          expect((n.allocated?.cpu ?? 0) + sum((t) => t.requests.cpu)).toBeLessThanOrEqual(
+            Math.max(n.allocatable.cpu ?? 0, n.allocated?.cpu ?? 0),
+          );
           expect(sum((t) => t.requests.memory)).toBeLessThanOrEqual(n.allocatable.memory ?? 0);
           expect(sum((t) => t.requests.gpus)).toBeLessThanOrEqual(n.allocatable.gpus ?? 0);
           expect(snap.cpu.used[i]).toBe((n.allocated?.cpu ?? 0) + sum((t) => t.requests.cpu));

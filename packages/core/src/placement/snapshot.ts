@@ -7,8 +7,8 @@
 import { BerthError } from '../cluster/errors.ts';
 import { PortRanges } from '../resources/index.ts';
 import type { TaintEffect } from '../spec/index.ts';
-import type { PlacementTask, ResourceAmounts, ResourceAmountsInput } from './task.ts';
-import { toResourceAmounts } from './task.ts';
+import type { PlacementResources, PlacementResourcesInput, PlacementTask } from './task.ts';
+import { toPlacementResources } from './task.ts';
 
 export interface Taint {
   readonly key: string;
@@ -26,7 +26,7 @@ export interface RunningTask {
   readonly priority: number;
   /** Epoch milliseconds; preemption prefers to keep older tasks. */
   readonly startTime?: number;
-  readonly requests?: ResourceAmounts;
+  readonly requests?: PlacementResources;
 }
 
 export interface SnapshotNodeInput {
@@ -36,9 +36,9 @@ export interface SnapshotNodeInput {
   /** Node labels (Kubernetes) or agent attributes as strings (Mesos). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly taints?: readonly Taint[];
-  readonly allocatable: ResourceAmountsInput;
+  readonly allocatable: PlacementResourcesInput;
   /** Already requested by running tasks (default: nothing). */
-  readonly allocated?: ResourceAmountsInput;
+  readonly allocated?: PlacementResourcesInput;
   /** Host ports still free on the node. */
   readonly freePorts?: PortRanges;
   readonly unschedulable?: boolean;
@@ -119,8 +119,8 @@ export interface NodeView {
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
   readonly unschedulable: boolean;
-  readonly allocatable: ResourceAmounts;
-  readonly allocated: ResourceAmounts;
+  readonly allocatable: PlacementResources;
+  readonly allocated: PlacementResources;
   readonly freePorts: PortRanges;
   readonly tasks: readonly RunningTask[];
 }
@@ -231,8 +231,8 @@ export class Snapshot {
       ids.push(node.id);
       hostnames.push(node.hostname ?? node.id);
       labels.push(node.labels ?? {});
-      const alloc = toResourceAmounts(node.allocatable, `nodes[${i}].allocatable`, issues);
-      const used = toResourceAmounts(node.allocated, `nodes[${i}].allocated`, issues);
+      const alloc = toPlacementResources(node.allocatable, `nodes[${i}].allocatable`, issues);
+      const used = toPlacementResources(node.allocated, `nodes[${i}].allocated`, issues);
       for (const r of STANDARD) {
         std[r].alloc[i] = alloc[r];
         std[r].used[i] = used[r];
@@ -483,7 +483,7 @@ export class Snapshot {
   }
 
   node(i: number): NodeView {
-    const amounts = (pick: 'alloc' | 'used'): ResourceAmounts => {
+    const amounts = (pick: 'alloc' | 'used'): PlacementResources => {
       const extended = new Map<string, number>();
       for (const [name, c] of this.#extended) if (c[pick][i]! !== 0) extended.set(name, c[pick][i]!);
       return {

@@ -16,7 +16,7 @@ import type {
 import { CONSTRAINT_OPERATORS } from '../spec/index.ts';
 
 /** Amounts in integer base units: millicpu, bytes, whole GPUs, extended units. A `Resources` fits. */
-export interface ResourceAmounts {
+export interface PlacementResources {
   readonly cpu: number;
   readonly memory: number;
   readonly disk: number;
@@ -25,7 +25,7 @@ export interface ResourceAmounts {
 }
 
 /** Any subset of amounts; missing ones are 0. */
-export interface ResourceAmountsInput {
+export interface PlacementResourcesInput {
   readonly cpu?: number;
   readonly memory?: number;
   readonly disk?: number;
@@ -68,7 +68,7 @@ export interface PlacementTask {
   readonly tenant: string;
   readonly priority: number;
   readonly labels: Readonly<Record<string, string>>;
-  readonly requests: ResourceAmounts;
+  readonly requests: PlacementResources;
   readonly ports: readonly PlacementPort[];
   /** Number of ports without a hostPort. */
   readonly dynamicPorts: number;
@@ -95,7 +95,7 @@ export interface PlacementTaskInput {
   readonly tenant?: string;
   readonly priority?: number;
   readonly labels?: Readonly<Record<string, string>>;
-  readonly requests?: ResourceAmountsInput;
+  readonly requests?: PlacementResourcesInput;
   readonly ports?: readonly PlacementPort[];
   readonly constraints?: readonly MarathonConstraint[];
   readonly nodeSelector?: Readonly<Record<string, string>>;
@@ -194,11 +194,11 @@ function amount(v: number | undefined, path: string, issues: BerthErrorIssue[]):
 }
 
 /** Normalises resource amounts (missing = 0), collecting problems into `issues`. */
-export function toResourceAmounts(
-  input: ResourceAmountsInput | undefined,
+export function toPlacementResources(
+  input: PlacementResourcesInput | undefined,
   path: string,
   issues: BerthErrorIssue[],
-): ResourceAmounts {
+): PlacementResources {
   const ext = input?.extended;
   let extended = EMPTY_MAP;
   if (ext !== undefined) {
@@ -229,7 +229,7 @@ export function createPlacementTask(input: PlacementTaskInput): PlacementTask {
   const priority = input.priority ?? 0;
   if (!Number.isSafeInteger(priority))
     issues.push({ path: 'priority', message: `must be an integer, got ${priority}` });
-  const requests = toResourceAmounts(input.requests, 'requests', issues);
+  const requests = toPlacementResources(input.requests, 'requests', issues);
   const ports = input.ports ?? [];
   const fixedPorts: number[] = [];
   const names = new Set<string>();

@@ -7,7 +7,7 @@ import { defaultRegistry } from '../profiles.ts';
 import type { JsonValue, PluginSetting } from '../registry.ts';
 import { SeededRandom } from '../seeded-random.ts';
 import { createSnapshot, type SnapshotNodeInput } from '../snapshot.ts';
-import { createPlacementTask, type ResourceAmountsInput } from '../task.ts';
+import { createPlacementTask, type PlacementResourcesInput } from '../task.ts';
 import { brokenLinear } from './resource-scoring.ts';
 
 interface N {
@@ -15,7 +15,7 @@ interface N {
   memory: number;
   ext?: Record<string, number>;
   /** Requests of tasks already on the node, summed. */
-  used?: ResourceAmountsInput;
+  used?: PlacementResourcesInput;
 }
 
 function node(id: string, n: N): SnapshotNodeInput {
@@ -31,7 +31,7 @@ function scores(
   plugin: string,
   args: JsonValue | undefined,
   nodes: N[],
-  request: ResourceAmountsInput,
+  request: PlacementResourcesInput,
 ): (number | undefined)[] {
   const setting: PluginSetting = args === undefined ? { name: plugin } : { name: plugin, args };
   const fw = Framework.build({ name: 't', plugins: [{ name: 'PrioritySort' }, setting] }, defaultRegistry());
