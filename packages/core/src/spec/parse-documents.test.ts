@@ -33,7 +33,11 @@ describe('parseDocuments on the examples', () => {
   });
 
   it.each(exampleFiles)('validates examples/%s', (file) => {
-    const docs = parseDocuments(readExample(file), { source: file });
+    const text = readExample(file);
+    expect(text.split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../packages/core/schema/berth.schema.json',
+    );
+    const docs = parseDocuments(text, { source: file });
     expect(docs.length).toBeGreaterThan(0);
     for (const d of docs) expect(d.apiVersion).toBe('berth.dev/v1');
   });
@@ -170,6 +174,21 @@ describe('parseDocuments errors', () => {
     }
     const err = rejection(() => parseDocuments(lines.join('\n')));
     expect(err.issues[0]?.message).toMatch(/^YAML document cannot be read: .*alias/i);
+  });
+
+  it('merges << keys, so one block can be shared through an anchor', () => {
+    const text = [
+      'apiVersion: berth.dev/v1',
+      'kind: Task',
+      'metadata: {name: a, labels: &common {app: a, tier: web}}',
+      'spec:',
+      '  command: ./run',
+      '  labels:',
+      '    <<: *common',
+      '    tier: api',
+    ].join('\n');
+    const [doc] = parseDocuments(text) as [TaskDocument];
+    expect(doc.spec.labels).toEqual({ app: 'a', tier: 'api' });
   });
 
   it('treats YAML 1.1 booleans as strings, as YAML 1.2 does', () => {

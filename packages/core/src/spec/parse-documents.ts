@@ -32,7 +32,13 @@ function nodeAt(doc: Document, path: readonly PathSegment[]): Node | undefined {
  */
 export function parseDocuments(yamlText: string, options: ParseOptions = {}): BerthDocument[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // YAML 1.2 (so `yes`/`no` stay strings), unique keys, and `<<` merge keys for shared blocks.
+  const docs = parseAllDocuments(yamlText, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const list: Document[] = Array.isArray(docs) ? docs : [];
   const source = options.source;
   const syntax: SpecIssue[] = [];

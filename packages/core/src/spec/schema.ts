@@ -284,7 +284,12 @@ const portName = z
 const portSchema = z
   .strictObject({
     name: portName.describe('Unique name of the port (an IANA service name, e.g. "http").'),
-    hostPort: portNumber.optional().describe('A fixed port on the node; omit it for a dynamic port.'),
+    hostPort: z
+      .int()
+      .min(1, { error: (iss) => `${show(iss.input)} is not a port: omit hostPort for a dynamic port` })
+      .max(65535)
+      .optional()
+      .describe('A fixed port on the node; omit it for a dynamic port.'),
     containerPort: portNumber
       .optional()
       .describe('The port the process listens on inside its container, when it differs from the host port.'),

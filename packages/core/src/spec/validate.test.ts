@@ -262,6 +262,12 @@ describe('validateDocument rejects each broken rule with the field path and a fi
       'must be ≤ 65535 (got 70000)',
     ],
     [
+      'dynamic ports omit hostPort',
+      task({ ports: [{ name: 'a', hostPort: 0 }] }),
+      'spec.ports[0].hostPort',
+      '0 is not a port: omit hostPort for a dynamic port',
+    ],
+    [
       'port protocol',
       task({ ports: [{ name: 'a', protocol: 'TCP' }] }),
       'spec.ports[0].protocol',
