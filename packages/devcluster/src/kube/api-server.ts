@@ -33,6 +33,7 @@ import {
   type WriteOptions,
 } from './kube-api.ts';
 import { isObject, type Json, type JsonObject } from './patch.ts';
+import { decodeKubeProtobuf } from './protobuf.ts';
 import { apiVersionOf, RESOURCES, type ResourceDef } from './resources.ts';
 import {
   badRequest,
@@ -125,6 +126,7 @@ const HEALTH_PATHS: ReadonlySet<string> = new Set([
   '/readyz/ping',
 ]);
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 interface Route {
   readonly def: ResourceDef;
@@ -205,8 +207,9 @@ function sendError(res: ServerResponse, error: unknown): void {
 
 async function readBody(req: IncomingMessage): Promise<Json> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (contentType !== '' && !contentType.endsWith('json')) {
-    // Drain the body so the connection stays usable, then refuse (protobuf and YAML bodies).
+  const protobuf = contentType === PROTOBUF;
+  if (contentType !== '' && !contentType.endsWith('json') && !protobuf) {
+    // Drain the body so the connection stays usable, then refuse (YAML and other bodies).
     for await (const _ of req) {
       // discard
     }
@@ -220,6 +223,10 @@ async function readBody(req: IncomingMessage): Promise<Json> {
     if (size > MAX_BODY_BYTES)
       throw new KubeStatusError(413, 'BadRequest', 'Request entity too large: limit is 3145728');
     chunks.push(b);
+  }
+  if (protobuf) {
+    const raw = Buffer.concat(chunks);
+    return raw.length === 0 ? null : decodeKubeProtobuf(raw);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') return null;

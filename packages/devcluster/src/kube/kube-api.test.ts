@@ -152,6 +152,22 @@ describe('KubeApi writes', () => {
     );
   });
 
+  it('refuses pod spec updates beyond images, deadlines and added tolerations (422)', () => {
+    api = new KubeApi();
+    api.create('pods', 'default', pod('p'));
+    api.patch('pods', 'default', 'p', 'strategic', {
+      spec: { containers: [{ name: 'c', image: 'busybox:2' }] },
+    });
+    expect(
+      caught(() => api.patch('pods', 'default', 'p', 'merge', { spec: { nodeName: 'n1' } })),
+    ).toMatchObject({
+      code: 422,
+      message: expect.stringMatching(
+        /^Pod "p" is invalid: spec: Forbidden: pod updates may not change fields/,
+      ),
+    });
+  });
+
   it('binds a pod once and refuses a second binding with 409', () => {
     api = new KubeApi();
     api.create('pods', 'default', pod('p'));

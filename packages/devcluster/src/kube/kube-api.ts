@@ -185,6 +185,31 @@ function labelsOf(obj: JsonObject): Record<string, string> {
   return out;
 }
 
+/** A pod spec without the fields an update may change (images, deadlines, tolerations, gates). */
+function immutablePodSpec(spec: JsonObject): string {
+  const c = clone(spec);
+  for (const key of [
+    'activeDeadlineSeconds',
+    'terminationGracePeriodSeconds',
+    'tolerations',
+    'schedulingGates',
+    'ephemeralContainers',
+  ]) {
+    delete c[key];
+  }
+  for (const key of ['containers', 'initContainers']) {
+    for (const container of Array.isArray(c[key]) ? c[key] : [])
+      if (isObject(container)) delete container.image;
+  }
+  return JSON.stringify(c);
+}
+
+/** Every entry of `before` is still in `after` (tolerations may only be added). */
+function isSubsetList(before: Json | undefined, after: Json | undefined): boolean {
+  const now = new Set((Array.isArray(after) ? after : []).map((t) => JSON.stringify(t)));
+  return (Array.isArray(before) ? before : []).every((t) => now.has(JSON.stringify(t)));
+}
+
 /** Kube API semantics over a versioned store. Use `startKubeApiServer` for the HTTPS face. */
 export class KubeApi {
   readonly store: VersionedStore;
@@ -609,7 +634,10 @@ export class KubeApi {
     if (def.kind === 'Pod') {
       const before = isObject(existing.spec) ? existing.spec : {};
       const after = isObject(next.spec) ? next.spec : {};
-      if (str(before.nodeName) !== '' && str(after.nodeName) !== str(before.nodeName)) {
+      if (
+        immutablePodSpec(before) !== immutablePodSpec(after) ||
+        !isSubsetList(before.tolerations, after.tolerations)
+      ) {
         throw invalid(def.kind, def.group, name, [
           cause.forbidden(
             'spec',

@@ -457,8 +457,8 @@ export const RESOURCES: readonly ResourceDef[] = [
     defaults: (o) => {
       const spec = child(o, 'spec');
       setDefault(spec, 'replicas', 1);
-      setDefault(spec, 'strategy', { type: 'RollingUpdate' });
       const strategy = child(spec, 'strategy');
+      setDefault(strategy, 'type', 'RollingUpdate');
       if (strategy.type === 'RollingUpdate')
         setDefault(strategy, 'rollingUpdate', { maxUnavailable: '25%', maxSurge: '25%' });
       setDefault(spec, 'revisionHistoryLimit', 10);

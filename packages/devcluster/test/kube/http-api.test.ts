@@ -148,11 +148,19 @@ describe('errors shaped like the apiserver', () => {
       code: 404,
       reason: 'NotFound',
     });
-    const proto = await call(server, 'POST', '/api/v1/namespaces', {
+    const yaml = await call(server, 'POST', '/api/v1/namespaces', {
+      body: {},
+      contentType: 'application/yaml',
+    });
+    expect(yaml.json()).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+    const notProto = await call(server, 'POST', '/api/v1/namespaces', {
       body: {},
       contentType: 'application/vnd.kubernetes.protobuf',
     });
-    expect(proto.status).toBe(415);
+    expect(notProto.json()).toMatchObject({
+      code: 400,
+      message: 'protobuf body does not start with the k8s\\0 magic prefix',
+    });
     expect((await call(server, 'GET', '/api/v1/pods?labelSelector=a%20in%20(')).status).toBe(400);
     expect((await call(server, 'GET', '/api/v1/pods?fieldSelector=spec.bogus%3Dx')).json()).toMatchObject({
       code: 400,

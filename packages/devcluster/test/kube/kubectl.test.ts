@@ -211,6 +211,53 @@ describe('kubectl against the devcluster Kubernetes face', () => {
     expect(table.stdout).toMatch(/^api\s+0\/3\s+0\s+0\s+\d+s$/m);
   });
 
+  it('accepts the protobuf bodies of typed commands: create namespace/deployment, expose', async () => {
+    expect((await run('create', 'namespace', 'team-a')).stdout).toBe('namespace/team-a created\n');
+    const created = await run(
+      'create',
+      'deployment',
+      'shop',
+      '-n',
+      'team-a',
+      '--image=nginx:1.27',
+      '--replicas=2',
+      '--port=80',
+    );
+    expect(created).toMatchObject({ code: 0, stdout: 'deployment.apps/shop created\n' });
+    expect(
+      (await run('expose', 'deployment', 'shop', '-n', 'team-a', '--port=8080', '--target-port=80')).code,
+    ).toBe(0);
+    const svc = JSON.parse((await run('get', 'service', 'shop', '-n', 'team-a', '-o', 'json')).stdout);
+    expect(svc.spec).toMatchObject({
+      selector: { app: 'shop' },
+      ports: [{ port: 8080, targetPort: 80, protocol: 'TCP' }],
+      clusterIP: expect.stringMatching(/^10\.96\./),
+    });
+    const deploy = JSON.parse((await run('get', 'deployment', 'shop', '-n', 'team-a', '-o', 'json')).stdout);
+    expect(deploy.spec).toMatchObject({
+      replicas: 2,
+      strategy: { type: 'RollingUpdate' },
+      template: {
+        spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] },
+      },
+    });
+  });
+
+  it('drains a node: cordons it and evicts its pods', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'on-b' },
+        spec: { nodeName: 'node-b', containers: [{ name: 'c', image: 'busybox' }] },
+      },
+    });
+    const r = await run('drain', 'node-b', '--force', '--grace-period=0', '--timeout=10s');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('node/node-b cordoned');
+    expect(r.stdout).toContain('pod/on-b evicted');
+    expect((await run('get', 'nodes', 'node-b')).stdout).toMatch(/node-b\s+Ready,SchedulingDisabled/);
+  });
+
   it('watches pods and sees ADDED, MODIFIED and DELETED', async () => {
     await core.createNamespacedPod({
       namespace: 'default',
