@@ -1,4 +1,18 @@
 #!/usr/bin/env node
+import { processIO } from './io.ts';
 import { runCli } from './program.ts';
 
-process.exitCode = await runCli(process.argv.slice(2));
+// Ctrl-C ends watches (-w, logs -f, run --wait) cleanly; a second Ctrl-C exits at once.
+const interrupt = new AbortController();
+process.once('SIGINT', () => {
+  interrupt.abort();
+  process.once('SIGINT', () => process.exit(130));
+});
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  ...processIO,
+  stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+  signal: interrupt.signal,
+});
