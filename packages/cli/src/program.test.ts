@@ -5,7 +5,16 @@ import { runCli } from './program.ts';
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+  return {
+    io: {
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => err.push(t),
+      // No config file: version prints the client only.
+      env: { BERTH_CONFIG: '/nonexistent/berth/config.yaml' },
+    },
+    out,
+    err,
+  };
 }
 
 describe('berth', () => {
@@ -35,6 +44,6 @@ describe('berth', () => {
     const c = capture();
     expect(await runCli(['version', '-o', 'xml'], c.io)).toBe(BERTH_ERROR_CODES.SPEC_INVALID.exitCode);
     expect(c.err.join('')).toMatch(/--output: unknown format "xml"/);
-    expect(c.err.join('')).toMatch(/hint: Use --output text or --output json/);
+    expect(c.err.join('')).toMatch(/hint: Use --output text, --output json or --output yaml/);
   });
 });
