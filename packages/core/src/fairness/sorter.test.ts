@@ -145,6 +145,20 @@ describe('DRFSorter', () => {
     expect(s.sort()).toEqual(['b', 'c', 'a']);
   });
 
+  it('ignores ports, which are per-node sets: totals of two nodes with the same range add up', () => {
+    const s = new DRFSorter();
+    const node = Resources.fromQuantities({ cpu: '2', ports: '31000-32000' });
+    s.addTotal(node);
+    s.addTotal(node);
+    s.removeTotal(node);
+    expect(s.total.cpu).toBe(2000);
+    s.add('a');
+    s.allocated('a', node);
+    s.allocated('a', node);
+    s.unallocated('a', node);
+    expect(s.allocation('a').cpu).toBe(2000);
+  });
+
   it('measures shares against scalar resources only, like Mesos (ports do not count)', () => {
     const s = new DRFSorter();
     s.addTotal(Resources.fromQuantities({ cpu: '10', memory: '10Gi', ports: '31000-31009' }));

@@ -5,9 +5,18 @@
  * a total order, so a replay of the same calls always yields the same sequence.
  */
 import { BerthError } from '../cluster/errors.ts';
+import { PortRanges } from '../resources/port-ranges.ts';
 import { Resources } from '../resources/resources.ts';
 
 const COMPONENT = 'core/fairness';
+
+/**
+ * Ports are sets of specific ports on one node: they neither add up across nodes nor count in a
+ * share, so sorters keep only the scalar part of what they are given.
+ */
+function scalars(r: Resources): Resources {
+  return r.ports.isEmpty ? r : r.withPorts(PortRanges.EMPTY);
+}
 
 /** Options of a client when it is added. */
 export interface SorterClientOptions {
@@ -22,7 +31,7 @@ export interface SorterClient {
   readonly name: string;
   readonly weight: number;
   readonly active: boolean;
-  /** Everything currently allocated to the client. */
+  /** Everything currently allocated to the client (scalar resources; ports are not tracked). */
   readonly allocation: Resources;
   /** How many times `allocated()` was called for the client (a DRF tie-breaker, as in Mesos). */
   readonly allocations: number;
@@ -167,14 +176,16 @@ abstract class BaseSorter implements Sorter {
     this.dirty = true;
   }
 
-  allocated(name: string, resources: Resources): void {
+  allocated(name: string, given: Resources): void {
+    const resources = scalars(given);
     const c = this.get(name);
     c.allocation = c.allocation.add(resources);
     c.allocations++;
     this.dirty = true;
   }
 
-  unallocated(name: string, resources: Resources): void {
+  unallocated(name: string, given: Resources): void {
+    const resources = scalars(given);
     const c = this.get(name);
     if (!resources.fits(c.allocation)) {
       throw new BerthError(
@@ -208,11 +219,12 @@ abstract class BaseSorter implements Sorter {
   }
 
   addTotal(resources: Resources): void {
-    this.#total = this.#total.add(resources);
+    this.#total = this.#total.add(scalars(resources));
     this.dirty = true;
   }
 
-  removeTotal(resources: Resources): void {
+  removeTotal(given: Resources): void {
+    const resources = scalars(given);
     if (!resources.fits(this.#total)) {
       throw new BerthError(
         'CONFLICT',

@@ -1,0 +1,112 @@
+/**
+ * A deliberately plain Mesos HTTP client for the face's tests: `fetch` plus a small RecordIO
+ * reader, no Berth adapter code, so the tests check the wire format and not our own client.
+ */
+
+export type Ev = { type: string; [k: string]: unknown };
+
+/** Reads RecordIO records (`<length>\n<json>`) from a response body. */
+export class RecordReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+  readonly #events: Ev[] = [];
+  #done = false;
+  readonly all: Ev[] = [];
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  get ended(): boolean {
+    return this.#done && this.#events.length === 0;
+  }
+
+  async #pump(): Promise<boolean> {
+    // A cut connection (a master that died) ends the stream like a clean end does.
+    const { value, done } = await this.#reader
+      .read()
+      .catch(() => ({ value: undefined, done: true as const }));
+    if (done) {
+      this.#done = true;
+      return false;
+    }
+    const merged = new Uint8Array(this.#buf.length + value.length);
+    merged.set(this.#buf);
+    merged.set(value, this.#buf.length);
+    this.#buf = merged;
+    for (;;) {
+      const nl = this.#buf.indexOf(0x0a);
+      if (nl < 0) break;
+      const len = Number(new TextDecoder().decode(this.#buf.subarray(0, nl)));
+      if (this.#buf.length < nl + 1 + len) break;
+      const ev = JSON.parse(new TextDecoder().decode(this.#buf.subarray(nl + 1, nl + 1 + len))) as Ev;
+      this.#events.push(ev);
+      this.all.push(ev);
+      this.#buf = this.#buf.subarray(nl + 1 + len);
+    }
+    return true;
+  }
+
+  /** The next event matching `pred` (others are skipped), or an error after `timeoutMs`. */
+  async next(pred: (e: Ev) => boolean = () => true, timeoutMs = 4000): Promise<Ev> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.#events.length > 0) {
+        const e = this.#events.shift()!;
+        if (pred(e)) return e;
+      }
+      if (this.#done) throw new Error('stream ended');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for an event');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const more = await Promise.race([
+        this.#pump(),
+        new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), left);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (more === 'timeout') throw new Error('timed out waiting for an event');
+    }
+  }
+
+  /** Resolves once the server ends the stream (pending events are discarded). */
+  async end(timeoutMs = 4000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#done) {
+      if (Date.now() > deadline) throw new Error('stream did not end');
+      await this.#pump();
+    }
+  }
+
+  cancel(): void {
+    void this.#reader.cancel().catch(() => undefined);
+  }
+}
+
+export const isUpdate = (state: string, taskId?: string) => (e: Ev) => {
+  if (e.type !== 'UPDATE') return false;
+  const s = (e.update as { status: { state: string; task_id: { value: string } } }).status;
+  return s.state === state && (taskId === undefined || s.task_id.value === taskId);
+};
+
+export function statusOf(e: Ev): Record<string, unknown> & {
+  state: string;
+  uuid?: string;
+  message?: string;
+  reason?: string;
+  source?: string;
+  task_id: { value: string };
+  agent_id?: { value: string };
+} {
+  return (e.update as { status: never }).status;
+}
+
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    redirect: 'manual',
+  });
+}
