@@ -159,7 +159,7 @@ describe('startMesosMaster: a framework life over plain HTTP', () => {
     const browse = await fetch(
       `${base}/files/browse?path=${encodeURIComponent(path.replace('/stdout', ''))}`,
     );
-    expect((await browse.json()).map((f: { path: string }) => f.path)).toContain(path);
+    expect(((await browse.json()) as { path: string }[]).map((f) => f.path)).toContain(path);
   });
 
   it('retries an unacknowledged update with the same uuid and holds the next one back', async () => {
