@@ -36,16 +36,14 @@ import {
   type TaskSpec,
 } from './types.ts';
 
-type Quantities = Record<string, string | number>;
-
 function resources(input: ParsedTaskSpec['resources']): ResourceRequirements {
-  const requests: Quantities = { ...(input?.requests ?? {}) };
-  const limits = input?.limits;
+  const requests = toResourceQuantities(input?.requests ?? {});
+  const limits = input?.limits === undefined ? undefined : toResourceQuantities(input.limits);
   // As in Kubernetes: a resource with a limit and no request requests its limit.
   if (limits !== undefined)
-    for (const [k, v] of Object.entries(limits)) if (!(k in requests)) requests[k] = v;
-  const out: ResourceRequirements = { requests: Resources.fromQuantities(toResourceQuantities(requests)) };
-  if (limits !== undefined) out.limits = Resources.fromQuantities(toResourceQuantities(limits));
+    for (const [k, v] of Object.entries(limits)) if (!Object.hasOwn(requests, k)) requests[k] = v;
+  const out: ResourceRequirements = { requests: Resources.fromQuantities(requests) };
+  if (limits !== undefined) out.limits = Resources.fromQuantities(limits);
   return out;
 }
 

@@ -159,11 +159,16 @@ const resourceName = z.string().regex(RESOURCE_NAME, {
     `unknown resource ${show(iss.input)}${typeof iss.input === 'string' ? didYouMean(iss.input, KNOWN_RESOURCE_NAMES) : ''}: use cpu, memory, disk, gpus or an extended resource such as "example.com/fpga"`,
 });
 
-/** The list as `Resources.fromQuantities` takes it: the Mesos name `gpus` becomes `nvidia.com/gpu`. */
+/** The canonical name of a resource: `gpus` is `nvidia.com/gpu`, `ephemeral-storage` is `disk`. */
+export function canonicalResourceName(name: string): string {
+  return name === 'gpus' ? GPU_RESOURCE_NAME : name === 'ephemeral-storage' ? 'disk' : name;
+}
+
+/** The list as `Resources.fromQuantities` takes it, under canonical names. */
 export function toResourceQuantities(list: Record<string, string | number>): Record<string, string | number> {
-  if (!('gpus' in list)) return list;
-  const { gpus, ...rest } = list;
-  return { ...rest, [GPU_RESOURCE_NAME]: gpus as string | number };
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(list)) out[canonicalResourceName(k)] = v;
+  return out;
 }
 
 /** GPUs and extended resources come in whole units, as in Kubernetes. */
@@ -178,9 +183,15 @@ function isWhole(v: string | number): boolean {
 }
 
 function resourceListProblems(list: Record<string, unknown>): { path: string[]; message: string }[] {
-  if ('gpus' in list && GPU_RESOURCE_NAME in list)
-    return [{ path: ['gpus'], message: `gpus and ${GPU_RESOURCE_NAME} are the same resource: keep one` }];
   const problems: { path: string[]; message: string }[] = [];
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(list)) {
+    const first = seen.get(canonicalResourceName(key));
+    if (first !== undefined)
+      problems.push({ path: [key], message: `${first} and ${key} are the same resource: keep one` });
+    else seen.set(canonicalResourceName(key), key);
+  }
+  if (problems.length > 0) return problems;
   for (const [name, v] of Object.entries(list)) {
     if (name === 'cpu' || name === 'memory' || name === 'disk' || name === 'ephemeral-storage') continue;
     if ((typeof v === 'string' || typeof v === 'number') && !isWhole(v))
@@ -208,9 +219,9 @@ function resourceListProblems(list: Record<string, unknown>): { path: string[]; 
     );
     const name = named?.[1];
     const key =
-      name !== undefined && name in list
+      name !== undefined && Object.hasOwn(list, name)
         ? name
-        : name === GPU_RESOURCE_NAME && 'gpus' in list
+        : name === GPU_RESOURCE_NAME && Object.hasOwn(list, 'gpus')
           ? 'gpus'
           : undefined;
     const message = err.message
@@ -231,14 +242,22 @@ const resourceList = (description: string) =>
     .describe(description);
 
 /** A resource's amount in base units for comparison, or undefined when it cannot be parsed. */
-function amountOf(list: Record<string, unknown>, name: string): Resources | undefined {
-  const v = list[name];
+function amountOf(name: string, v: unknown): Resources | undefined {
   if (typeof v !== 'string' && typeof v !== 'number') return undefined;
   try {
     return Resources.fromQuantities(toResourceQuantities({ [name]: v }));
   } catch {
     return undefined;
   }
+}
+
+/** Entries keyed by the resource they name (`gpus` = `nvidia.com/gpu`, `ephemeral-storage` = `disk`). */
+function byCanonicalName(list: Record<string, unknown>): Map<string, [string, unknown]> {
+  const out = new Map<string, [string, unknown]>();
+  for (const [key, value] of Object.entries(list)) {
+    out.set(canonicalResourceName(key), [key, value]);
+  }
+  return out;
 }
 
 const resourcesSchema = z
@@ -249,21 +268,28 @@ const resourcesSchema = z
     limits: resourceList('The most the task may use; never below its request.').optional(),
   })
   .superRefine((r, ctx) => {
-    const requests = isRecord(r.requests) ? r.requests : {};
-    const limits = isRecord(r.limits) ? r.limits : undefined;
-    if (limits === undefined) return;
-    for (const name of Object.keys(requests)) {
-      if (!(name in limits)) continue;
-      const req = amountOf(requests, name);
-      const lim = amountOf(limits, name);
+    if (!isRecord(r.requests) || !isRecord(r.limits)) return;
+    const requests = byCanonicalName(r.requests);
+    for (const [canonical, [limitKey, limitValue]] of byCanonicalName(r.limits)) {
+      const request = requests.get(canonical);
+      if (request === undefined) continue;
+      const [requestKey, requestValue] = request;
+      const req = amountOf(requestKey, requestValue);
+      const lim = amountOf(limitKey, limitValue);
       if (req === undefined || lim === undefined) continue;
-      if (!req.fits(lim)) {
+      const countable = canonical !== 'cpu' && canonical !== 'memory' && canonical !== 'disk';
+      if (countable && !req.equals(lim))
         ctx.addIssue({
           code: 'custom',
-          path: ['limits', name],
-          message: `limit ${show(limits[name])} is below the request ${show(requests[name])}: raise the limit or lower the request`,
+          path: ['limits', limitKey],
+          message: `${limitKey} cannot be overcommitted: its limit ${show(limitValue)} must equal its request ${show(requestValue)}`,
         });
-      }
+      else if (!req.fits(lim))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', limitKey],
+          message: `limit ${show(limitValue)} is below the request ${show(requestValue)}: raise the limit or lower the request`,
+        });
     }
   }, always)
   .describe('Resource requests and limits, as in Kubernetes.');
@@ -893,7 +919,10 @@ function requestsOf(spec: unknown): Record<string, unknown> | undefined {
   if (!isRecord(r)) return undefined;
   const req = isRecord(r.requests) ? { ...r.requests } : {};
   // A limit without a request requests the limit.
-  if (isRecord(r.limits)) for (const [k, v] of Object.entries(r.limits)) if (!(k in req)) req[k] = v;
+  if (isRecord(r.limits))
+    for (const [k, v] of Object.entries(r.limits))
+      if (!Object.keys(req).some((name) => canonicalResourceName(name) === canonicalResourceName(k)))
+        req[k] = v;
   return req;
 }
 

@@ -95,7 +95,7 @@ describe('validateDocument rejects each broken rule with the field path and a fi
     [
       'gpus given twice',
       task(resources({ gpus: 1, 'nvidia.com/gpu': 1 })),
-      'spec.resources.requests.gpus',
+      'spec.resources.requests["nvidia.com/gpu"]',
       'gpus and nvidia.com/gpu are the same resource: keep one',
     ],
     [
@@ -109,6 +109,24 @@ describe('validateDocument rejects each broken rule with the field path and a fi
       task(resources({ cpu: 1.5 }, { cpu: '1200m' })),
       'spec.resources.limits.cpu',
       'limit "1200m" is below the request 1.5: raise the limit or lower the request',
+    ],
+    [
+      'GPUs cannot be overcommitted',
+      task(resources({ gpus: 1 }, { 'nvidia.com/gpu': 2 })),
+      'spec.resources.limits["nvidia.com/gpu"]',
+      'nvidia.com/gpu cannot be overcommitted: its limit 2 must equal its request 1',
+    ],
+    [
+      'limits below requests under another name of the resource',
+      task(resources({ disk: '10Gi' }, { 'ephemeral-storage': '1Gi' })),
+      'spec.resources.limits.ephemeral-storage',
+      'limit "1Gi" is below the request "10Gi": raise the limit or lower the request',
+    ],
+    [
+      'disk given twice',
+      task(resources({ disk: '1Gi', 'ephemeral-storage': '1Gi' })),
+      'spec.resources.requests.ephemeral-storage',
+      'disk and ephemeral-storage are the same resource: keep one',
     ],
     // unknown fields
     [
@@ -808,6 +826,14 @@ describe('normalised documents', () => {
     expect([requests.cpu, requests.memory, requests.disk, requests.gpus]).toEqual([250, 1024 ** 3, 10e9, 2]);
     expect(requests.extendedAmount('example.com/fpga')).toBe(1);
     expect([limits?.cpu, limits?.memory, limits?.disk]).toEqual([500, 1024 ** 3, 10e9]);
+  });
+
+  it("copies a limit into the request under the resource's canonical name", () => {
+    const doc = validateDocument(
+      task(resources({ disk: '1Gi' }, { 'ephemeral-storage': '2Gi', gpus: 1 })),
+    ) as TaskDocument;
+    expect([doc.spec.resources.requests.disk, doc.spec.resources.requests.gpus]).toEqual([1024 ** 3, 1]);
+    expect(doc.spec.resources.limits?.disk).toBe(2 * 1024 ** 3);
   });
 
   it('resolves priority classes and keeps the class name', () => {
