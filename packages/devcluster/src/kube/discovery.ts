@@ -166,7 +166,7 @@ function openApiDocument(gv: GroupVersion): JsonObject {
     const name = schemaName(def);
     const ref = `#/components/schemas/${name}`;
     schemas[name] = {
-      ...toOpenApi(kindSchema(def.kind)),
+      ...toOpenApi(kindSchema(def.kind, apiVersionOf(def))),
       description: `${def.kind} (devcluster emulation of ${apiVersionOf(def)})`,
       'x-kubernetes-group-version-kind': [{ group: def.group, version: def.version, kind: def.kind }],
     };

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeApi, type WatchEvent } from './kube-api.ts';
 import type { JsonObject } from './patch.ts';
+import { RESOURCES } from './resources.ts';
 
 let api: KubeApi;
 afterEach(() => api?.close());
@@ -195,6 +196,59 @@ describe('KubeApi writes', () => {
     expect(
       caught(() => api.updateScale('deployments', 'default', 'd', { spec: { replicas: -1 } })),
     ).toMatchObject({ code: 422 });
+  });
+});
+
+describe('KubeApi older versions', () => {
+  it('serves autoscaling/v1 HPAs over stored autoscaling/v2 objects, keeping other v2 metrics', () => {
+    api = new KubeApi();
+    const hpaV1 = RESOURCES.find((r) => r.group === 'autoscaling' && r.version === 'v1')!;
+    api.create('horizontalpodautoscalers', 'default', {
+      metadata: { name: 'h' },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'd', apiVersion: 'apps/v1' },
+        maxReplicas: 5,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'qps' }, target: { type: 'AverageValue', averageValue: '10' } },
+          },
+        ],
+      },
+    });
+    expect(api.get(hpaV1, 'default', 'h')).toMatchObject({
+      apiVersion: 'autoscaling/v1',
+      spec: { targetCPUUtilizationPercentage: 50, maxReplicas: 5, minReplicas: 1 },
+    });
+    api.patch(hpaV1, 'default', 'h', 'merge', { spec: { targetCPUUtilizationPercentage: 70 } });
+    const stored = api.get('horizontalpodautoscalers', 'default', 'h');
+    expect((stored.spec as JsonObject).metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+      {
+        type: 'Pods',
+        pods: { metric: { name: 'qps' }, target: { type: 'AverageValue', averageValue: '10' } },
+      },
+    ]);
+    expect(
+      caught(() =>
+        api.create(
+          hpaV1,
+          'default',
+          { metadata: { name: 'x' }, spec: { bogus: 1 } },
+          { fieldValidation: 'Strict' },
+        ),
+      ),
+    ).toMatchObject({
+      code: 400,
+      message: expect.stringContaining('unknown field "spec.bogus"'),
+    });
   });
 });
 

@@ -16,6 +16,7 @@ import {
 } from './patch.ts';
 import {
   apiVersionOf,
+  type Conversion,
   type DefaultingContext,
   fieldLabels,
   fieldValues,
@@ -298,8 +299,21 @@ export class KubeApi {
 
   // ------------------------------------------------------------------ reads
 
+  /** For a converted (older) version: the stored version's definition and the conversion. */
+  #aliased(def: ResourceDef): { storage: ResourceDef; conv: Conversion } | undefined {
+    if (def.conversion === undefined) return undefined;
+    const storage = RESOURCES.find((r) => r.conversion === undefined && storageKey(r) === storageKey(def));
+    return storage === undefined ? undefined : { storage, conv: def.conversion };
+  }
+
+  #view(def: ResourceDef, conv: Conversion, obj: JsonObject): JsonObject {
+    return { ...conv.fromStorage(obj), apiVersion: apiVersionOf(def), kind: def.kind };
+  }
+
   get(resource: ResourceName, namespace: string, name: string): JsonObject {
     const def = this.resource(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) return this.#view(def, alias.conv, this.get(alias.storage, namespace, name));
     const obj = this.store.get(storageKey(def), def.namespaced ? namespace : '', name);
     if (obj === undefined) throw notFound(def, name);
     return this.#withType(def, obj);
@@ -318,6 +332,11 @@ export class KubeApi {
 
   list(resource: ResourceName, namespace: string, options: ListOptions = {}): ListResult {
     const def = this.resource(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) {
+      const result = this.list(alias.storage, namespace, options);
+      return { ...result, items: result.items.map((o) => this.#view(def, alias.conv, o)) };
+    }
     const match = this.#matcher(def, options.labelSelector, options.fieldSelector);
     let atRevision: number | undefined;
     let start = '';
@@ -419,7 +438,7 @@ export class KubeApi {
         `the API version in the data (${str(obj.apiVersion)}) does not match the expected API version (${expectedVersion})`,
       );
     }
-    const problems = checkFields(kindSchema(def.kind), obj, true);
+    const problems = checkFields(kindSchema(def.kind, expectedVersion), obj, true);
     if (problems.mistyped.length > 0) {
       throw badRequest(
         `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: ${problems.mistyped.join('; ')}`,
@@ -473,6 +492,16 @@ export class KubeApi {
     options: WriteOptions = {},
   ): WriteResult {
     const def = this.#writable(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) {
+      const name = isObject(body) && isObject(body.metadata) ? str(body.metadata.name) : '';
+      const { obj, warnings } = this.#decode(def, body, options.fieldValidation ?? 'Warn', name);
+      const result = this.createWithWarnings(alias.storage, namespace, alias.conv.toStorage(obj), {
+        ...options,
+        fieldValidation: 'Ignore',
+      });
+      return { object: this.#view(def, alias.conv, result.object), warnings };
+    }
     const bodyMeta = isObject(body) && isObject(body.metadata) ? body.metadata : {};
     const ns = def.namespaced ? namespace || str(bodyMeta.namespace) : '';
     const { obj, warnings } = this.#decode(def, body, options.fieldValidation ?? 'Warn', str(bodyMeta.name));
@@ -554,6 +583,22 @@ export class KubeApi {
     options: WriteOptions = {},
   ): WriteResult {
     const def = this.#writable(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) {
+      const stored = this.get(alias.storage, namespace, name);
+      const { obj, warnings } = this.#decode(def, body, options.fieldValidation ?? 'Warn', name);
+      const result = this.updateWithWarnings(
+        alias.storage,
+        namespace,
+        name,
+        alias.conv.toStorage(obj, stored),
+        {
+          ...options,
+          fieldValidation: 'Ignore',
+        },
+      );
+      return { object: this.#view(def, alias.conv, result.object), warnings };
+    }
     const ns = def.namespaced ? namespace : '';
     const existing = this.store.get(storageKey(def), ns, name);
     if (existing === undefined) throw notFound(def, name);
@@ -675,6 +720,11 @@ export class KubeApi {
     options: WriteOptions = {},
   ): WriteResult {
     const def = this.#writable(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) {
+      const current = this.get(def, namespace, name);
+      return this.updateWithWarnings(def, namespace, name, this.#applyPatch(type, current, patch), options);
+    }
     const ns = def.namespaced ? namespace : '';
     const existing = this.store.get(storageKey(def), ns, name);
     if (existing === undefined) throw notFound(def, name);
@@ -699,6 +749,11 @@ export class KubeApi {
 
   delete(resource: ResourceName, namespace: string, name: string, options: DeleteOptions = {}): DeleteResult {
     const def = this.#writable(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) {
+      const result = this.delete(alias.storage, namespace, name, options);
+      return { ...result, object: this.#view(def, alias.conv, result.object) };
+    }
     const ns = def.namespaced ? namespace : '';
     const existing = this.store.get(storageKey(def), ns, name);
     if (existing === undefined) throw notFound(def, name);
@@ -829,7 +884,7 @@ export class KubeApi {
     if (typeof uid !== 'string' || uid === '') return [];
     const out: [ResourceDef, JsonObject][] = [];
     for (const def of RESOURCES) {
-      if (def.readOnly) continue;
+      if (def.readOnly || def.conversion !== undefined) continue;
       for (const obj of this.store.list(storageKey(def))) {
         const refs = metaOf(obj).ownerReferences;
         if (Array.isArray(refs) && refs.some((r) => isObject(r) && r.uid === uid)) out.push([def, obj]);
@@ -864,7 +919,9 @@ export class KubeApi {
     const meta = metaOf(obj);
     for (const ref of Array.isArray(meta.ownerReferences) ? meta.ownerReferences : []) {
       if (!isObject(ref)) continue;
-      const ownerDef = RESOURCES.find((r) => r.kind === ref.kind && !r.readOnly);
+      const ownerDef = RESOURCES.find(
+        (r) => r.kind === ref.kind && !r.readOnly && r.conversion === undefined,
+      );
       if (ownerDef === undefined) continue;
       const owner = this.store.get(
         storageKey(ownerDef),
@@ -898,7 +955,7 @@ export class KubeApi {
 
   #drainNamespace(namespace: string): void {
     for (const def of RESOURCES) {
-      if (!def.namespaced || def.readOnly) continue;
+      if (!def.namespaced || def.readOnly || def.conversion !== undefined) continue;
       for (const obj of this.store.list(storageKey(def), namespace)) {
         try {
           this.delete(def, namespace, str(metaOf(obj).name), { propagationPolicy: 'Background' });
@@ -914,7 +971,11 @@ export class KubeApi {
     const ns = this.store.get('namespaces', '', namespace);
     if (ns === undefined) return;
     const empty = RESOURCES.every(
-      (def) => !def.namespaced || def.readOnly || this.store.list(storageKey(def), namespace).length === 0,
+      (def) =>
+        !def.namespaced ||
+        def.readOnly ||
+        def.conversion !== undefined ||
+        this.store.list(storageKey(def), namespace).length === 0,
     );
     if (!empty) return;
     const fins = metaOf(ns).finalizers;
@@ -1068,6 +1129,16 @@ export class KubeApi {
     send: (event: WatchEvent) => void,
   ): () => void {
     const def = this.resource(resource);
+    const alias = this.#aliased(def);
+    if (alias !== undefined) {
+      return this.watch(alias.storage, namespace, options, (e) =>
+        send(
+          e.type === 'BOOKMARK' || e.type === 'ERROR'
+            ? e
+            : { type: e.type, object: this.#view(def, alias.conv, e.object) },
+        ),
+      );
+    }
     const match = this.#matcher(def, options.labelSelector, options.fieldSelector);
     const key = storageKey(def);
     const ns = def.namespaced ? namespace : '';

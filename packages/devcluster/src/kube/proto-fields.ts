@@ -20,6 +20,13 @@ export const PROTO_FIELDS: Readonly<Record<string, string>> = {
     '1 replicas int32;2 fullyLabeledReplicas int32;3 observedGeneration int64;4 readyReplicas int32;5 availableReplicas int32;6 conditions *apps.v1.ReplicaSetCondition;7 terminatingReplicas int32',
   'apps.v1.RollingUpdateDeployment':
     '1 maxUnavailable util.intstr.IntOrString;2 maxSurge util.intstr.IntOrString',
+  'autoscaling.v1.CrossVersionObjectReference': '1 kind string;2 name string;3 apiVersion string',
+  'autoscaling.v1.HorizontalPodAutoscaler':
+    '1 metadata meta.ObjectMeta;2 spec autoscaling.v1.HorizontalPodAutoscalerSpec;3 status autoscaling.v1.HorizontalPodAutoscalerStatus',
+  'autoscaling.v1.HorizontalPodAutoscalerSpec':
+    '1 scaleTargetRef autoscaling.v1.CrossVersionObjectReference;2 minReplicas int32;3 maxReplicas int32;4 targetCPUUtilizationPercentage int32',
+  'autoscaling.v1.HorizontalPodAutoscalerStatus':
+    '1 observedGeneration int64;2 lastScaleTime meta.Time;3 currentReplicas int32;4 desiredReplicas int32;5 currentCPUUtilizationPercentage int32',
   'autoscaling.v1.Scale':
     '1 metadata meta.ObjectMeta;2 spec autoscaling.v1.ScaleSpec;3 status autoscaling.v1.ScaleStatus',
   'autoscaling.v1.ScaleSpec': '1 replicas int32',

@@ -9,6 +9,14 @@ import { DEFAULT_TABLE, TABLES, type TableDef } from './tables.ts';
 
 export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log';
 
+/** How an older API version maps onto the stored one (same store key, another shape). */
+export interface Conversion {
+  /** This version's object → the stored version's object (`existing`: the stored object, on updates). */
+  toStorage(obj: JsonObject, existing?: JsonObject): JsonObject;
+  /** The stored version's object → this version's object. */
+  fromStorage(obj: JsonObject): JsonObject;
+}
+
 export interface DefaultingContext {
   /** Next free IPv4 address of the service CIDR. */
   allocateClusterIP(): string;
@@ -35,6 +43,8 @@ export interface ResourceDef {
   readonly generation: boolean;
   /** Served from the metrics provider, never stored. */
   readonly readOnly: boolean;
+  /** An older version served by converting to and from the stored version's shape. */
+  readonly conversion: Conversion | undefined;
   /** Field selector labels beyond metadata.name / metadata.namespace. */
   readonly fields: Readonly<Record<string, (obj: JsonObject) => string>>;
   readonly table: TableDef;
@@ -228,6 +238,7 @@ interface DefInput {
   subresources?: Subresource[];
   generation?: boolean;
   readOnly?: boolean;
+  conversion?: Conversion;
   fields?: Record<string, (obj: JsonObject) => string>;
   defaults?: (obj: JsonObject, ctx: DefaultingContext) => void;
   validate?: (obj: JsonObject) => StatusCause[];
@@ -247,6 +258,7 @@ function def(input: DefInput): ResourceDef {
     subresources: input.subresources ?? [],
     generation: input.generation ?? false,
     readOnly: input.readOnly ?? false,
+    conversion: input.conversion,
     fields: input.fields ?? {},
     table: TABLES[input.kind] ?? DEFAULT_TABLE,
     defaults: input.defaults ?? (() => {}),
@@ -285,6 +297,72 @@ const workloadTemplateDefaults = (o: JsonObject) => {
   const spec = child(o, 'spec');
   const template = child(spec, 'template');
   defaultPodSpec(child(template, 'spec'), undefined);
+};
+
+// ---------------------------------------------------------------- autoscaling/v1 ⇄ v2
+
+function isCpuUtilization(m: Json): boolean {
+  return (
+    at(m, 'type') === 'Resource' &&
+    at(m, 'resource.name') === 'cpu' &&
+    at(m, 'resource.target.type') === 'Utilization'
+  );
+}
+
+/** autoscaling/v1 HPAs (targetCPUUtilizationPercentage) over stored autoscaling/v2 objects. */
+const HPA_V1: Conversion = {
+  toStorage(obj, existing) {
+    const out: JsonObject = { ...obj, apiVersion: 'autoscaling/v2' };
+    const spec = isObject(obj.spec) ? { ...obj.spec } : {};
+    const target = spec.targetCPUUtilizationPercentage;
+    delete spec.targetCPUUtilizationPercentage;
+    const kept = array(at(existing, 'spec.metrics')).filter((m) => !isCpuUtilization(m));
+    const cpu =
+      typeof target === 'number'
+        ? [
+            {
+              type: 'Resource',
+              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } },
+            },
+          ]
+        : [];
+    spec.metrics = [...cpu, ...kept];
+    out.spec = spec;
+    if (isObject(obj.status)) {
+      const status: JsonObject = { ...obj.status };
+      const current = status.currentCPUUtilizationPercentage;
+      delete status.currentCPUUtilizationPercentage;
+      if (typeof current === 'number') {
+        status.currentMetrics = [
+          { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: current } } },
+        ];
+      }
+      out.status = status;
+    }
+    return out;
+  },
+  fromStorage(obj) {
+    const out: JsonObject = { ...obj, apiVersion: 'autoscaling/v1' };
+    const spec = isObject(obj.spec) ? { ...obj.spec } : {};
+    const cpu = array(spec.metrics).find(isCpuUtilization);
+    delete spec.metrics;
+    delete spec.behavior;
+    const target = at(cpu, 'resource.target.averageUtilization');
+    if (typeof target === 'number') spec.targetCPUUtilizationPercentage = target;
+    out.spec = spec;
+    if (isObject(obj.status)) {
+      const status: JsonObject = { ...obj.status };
+      const current = array(status.currentMetrics).find(
+        (m) => at(m, 'type') === 'Resource' && at(m, 'resource.name') === 'cpu',
+      );
+      delete status.currentMetrics;
+      delete status.conditions;
+      const value = at(current, 'resource.current.averageUtilization');
+      if (typeof value === 'number') status.currentCPUUtilizationPercentage = value;
+      out.status = status;
+    }
+    return out;
+  },
 };
 
 // ---------------------------------------------------------------- the resources
@@ -570,7 +648,16 @@ export const RESOURCES: readonly ResourceDef[] = [
     subresources: ['status'],
     generation: true,
     defaults: (o) => {
-      setDefault(child(o, 'spec'), 'minReplicas', 1);
+      const spec = child(o, 'spec');
+      setDefault(spec, 'minReplicas', 1);
+      if (array(spec.metrics).length === 0) {
+        spec.metrics = [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+          },
+        ];
+      }
     },
     validate: (o) => {
       const out: StatusCause[] = [];
@@ -584,6 +671,17 @@ export const RESOURCES: readonly ResourceDef[] = [
       if (str(at(o, 'spec.scaleTargetRef.kind')) === '') out.push(cause.required('spec.scaleTargetRef.kind'));
       return out;
     },
+  }),
+  def({
+    group: 'autoscaling',
+    version: 'v1',
+    plural: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    shortNames: ['hpa'],
+    categories: ['all'],
+    subresources: ['status'],
+    generation: true,
+    conversion: HPA_V1,
   }),
   def({
     group: 'metrics.k8s.io',

@@ -372,12 +372,29 @@ export const KIND_FIELDS: Readonly<Record<string, Readonly<Record<string, Schema
       conditions: arr(condition),
     }),
   },
+  'autoscaling/v1 HorizontalPodAutoscaler': {
+    spec: obj({
+      scaleTargetRef: obj({ kind: str, name: str, apiVersion: str }),
+      minReplicas: int,
+      maxReplicas: int,
+      targetCPUUtilizationPercentage: int,
+    }),
+    status: obj({
+      observedGeneration: int,
+      lastScaleTime: time,
+      currentReplicas: int,
+      desiredReplicas: int,
+      currentCPUUtilizationPercentage: int,
+    }),
+  },
   PodMetrics: { timestamp: time, window: str, containers: arr(obj({ name: str, usage: quantityMap })) },
   NodeMetrics: { timestamp: time, window: str, usage: quantityMap },
 };
 
-export function kindSchema(kind: string): SchemaNode {
-  return obj({ apiVersion: str, kind: str, metadata: objectMeta, ...(KIND_FIELDS[kind] ?? {}) });
+/** The schema of a kind; `apiVersion` picks a version-specific shape where one is declared. */
+export function kindSchema(kind: string, apiVersion = ''): SchemaNode {
+  const fields = KIND_FIELDS[`${apiVersion} ${kind}`] ?? KIND_FIELDS[kind] ?? {};
+  return obj({ apiVersion: str, kind: str, metadata: objectMeta, ...fields });
 }
 
 export interface FieldProblems {

@@ -148,6 +148,27 @@ function nodeCells(node: JsonObject, now: number): Json[] {
   ];
 }
 
+/** `cpu: 40%/50%` per resource metric (`<unknown>` until measured), as kubectl shows targets. */
+function hpaTargets(hpa: JsonObject): string {
+  const v1Target = get(hpa, 'spec.targetCPUUtilizationPercentage');
+  if (typeof v1Target === 'number') {
+    const current = get(hpa, 'status.currentCPUUtilizationPercentage');
+    return `cpu: ${typeof current === 'number' ? `${current}%` : '<unknown>'}/${v1Target}%`;
+  }
+  const current = list(get(hpa, 'status.currentMetrics'));
+  const parts = list(get(hpa, 'spec.metrics')).map((m) => {
+    const name = s(get(m, 'resource.name'), s(get(m, 'type'), 'metric'));
+    const target = get(m, 'resource.target.averageUtilization');
+    const now = get(
+      current.find((c) => get(c, 'resource.name') === name),
+      'resource.current.averageUtilization',
+    );
+    const shown = typeof now === 'number' ? `${now}%` : '<unknown>';
+    return typeof target === 'number' ? `${name}: ${shown}/${target}%` : `${name}: ${shown}`;
+  });
+  return parts.length === 0 ? '<none>' : parts.join(', ');
+}
+
 function servicePorts(svc: JsonObject): string {
   const ports = list(get(svc, 'spec.ports')).map((p) => {
     const node = get(p, 'nodePort');
@@ -187,7 +208,7 @@ function containersOf(obj: JsonObject, path: string): [string, string] {
 export const TABLES: Readonly<Record<string, TableDef>> = {
   Pod: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Ready'),
       col('Status'),
       col('Restarts', 'string'),
@@ -201,7 +222,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
   },
   Node: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Status'),
       col('Roles'),
       col('Age'),
@@ -215,12 +236,12 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
     cells: nodeCells,
   },
   Namespace: {
-    columns: [col('Name'), col('Status'), col('Age')],
+    columns: [col('Name', 'string', 0, 'name'), col('Status'), col('Age')],
     cells: (o, now) => [s(get(o, 'metadata.name')), s(get(o, 'status.phase'), 'Active'), age(o, now)],
   },
   Service: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Type'),
       col('Cluster-IP'),
       col('External-IP'),
@@ -252,7 +273,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
   },
   Deployment: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Ready'),
       col('Up-to-date', 'integer'),
       col('Available', 'integer'),
@@ -273,7 +294,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
   },
   ReplicaSet: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Desired', 'integer'),
       col('Current', 'integer'),
       col('Ready', 'integer'),
@@ -294,7 +315,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
   },
   Job: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Status'),
       col('Completions'),
       col('Duration'),
@@ -341,7 +362,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
       col('Message'),
       col('First Seen', 'string', 1),
       col('Count', 'integer', 1),
-      col('Name', 'string', 1),
+      col('Name', 'string', 1, 'name'),
     ],
     cells: (o, now) => {
       const last = get(o, 'lastTimestamp') ?? get(o, 'eventTime') ?? get(o, 'metadata.creationTimestamp');
@@ -365,12 +386,12 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
     },
   },
   Lease: {
-    columns: [col('Name'), col('Holder'), col('Age')],
+    columns: [col('Name', 'string', 0, 'name'), col('Holder'), col('Age')],
     cells: (o, now) => [s(get(o, 'metadata.name')), s(get(o, 'spec.holderIdentity'), ''), age(o, now)],
   },
   PriorityClass: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Value', 'integer'),
       col('Global-Default', 'boolean'),
       col('Age'),
@@ -386,7 +407,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
   },
   HorizontalPodAutoscaler: {
     columns: [
-      col('Name'),
+      col('Name', 'string', 0, 'name'),
       col('Reference'),
       col('Targets'),
       col('MinPods', 'integer'),
@@ -397,9 +418,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
     cells: (o, now) => [
       s(get(o, 'metadata.name')),
       `${s(get(o, 'spec.scaleTargetRef.kind'), '')}/${s(get(o, 'spec.scaleTargetRef.name'), '')}`,
-      list(get(o, 'spec.metrics')).length === 0
-        ? '<none>'
-        : `${list(get(o, 'spec.metrics')).length} metric(s)`,
+      hpaTargets(o),
       n(get(o, 'spec.minReplicas')) || 1,
       n(get(o, 'spec.maxReplicas')),
       n(get(o, 'status.currentReplicas')),
@@ -407,7 +426,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
     ],
   },
   Endpoints: {
-    columns: [col('Name'), col('Endpoints'), col('Age')],
+    columns: [col('Name', 'string', 0, 'name'), col('Endpoints'), col('Age')],
     cells: (o, now) => {
       const eps: string[] = [];
       for (const subset of list(get(o, 'subsets'))) {
@@ -422,6 +441,6 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
 
 /** The default table for kinds without their own printer: name and age. */
 export const DEFAULT_TABLE: TableDef = {
-  columns: [col('Name'), col('Age')],
+  columns: [col('Name', 'string', 0, 'name'), col('Age')],
   cells: (o, now) => [s(get(o, 'metadata.name')), age(o, now)],
 };

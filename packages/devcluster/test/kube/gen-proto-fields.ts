@@ -75,6 +75,7 @@ const roots = [
   'k8s.io.api.scheduling.v1.PriorityClass',
   'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler',
   'k8s.io.api.autoscaling.v1.Scale',
+  'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
   'k8s.io.api.policy.v1.Eviction',
   'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions',
   'k8s.io.apimachinery.pkg.runtime.Unknown',

@@ -206,6 +206,9 @@ describe('kubectl against the devcluster Kubernetes face', () => {
     const json = JSON.parse((await run('get', 'deployment', 'api', '-o', 'json')).stdout);
     expect(json.spec.replicas).toBe(3);
     expect(json.metadata.generation).toBe(2);
+    const all = await run('get', 'all');
+    expect(all.stdout).toMatch(/^deployment\.apps\/api\s+0\/3\s/m);
+    expect(all.stdout).toMatch(/^service\/kubernetes\s+ClusterIP\s+10\.96\.0\.1\s/m);
     const table = await run('get', 'deployments');
     expect(table.stdout).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
     expect(table.stdout).toMatch(/^api\s+0\/3\s+0\s+0\s+\d+s$/m);
@@ -241,6 +244,28 @@ describe('kubectl against the devcluster Kubernetes face', () => {
         spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] },
       },
     });
+  });
+
+  it('autoscales a deployment through autoscaling/v1, stored and served as autoscaling/v2', async () => {
+    const r = await run('autoscale', 'deployment', 'api', '--min=1', '--max=4', '--cpu-percent=60');
+    expect(r).toMatchObject({ code: 0, stdout: 'horizontalpodautoscaler.autoscaling/api autoscaled\n' });
+    const v2 = JSON.parse((await run('get', 'hpa', 'api', '-o', 'json')).stdout);
+    expect(v2).toMatchObject({
+      apiVersion: 'autoscaling/v2',
+      spec: {
+        minReplicas: 1,
+        maxReplicas: 4,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } },
+          },
+        ],
+      },
+    });
+    expect((await run('get', 'hpa', 'api')).stdout).toMatch(
+      /^api\s+Deployment\/api\s+cpu: <unknown>\/60%\s+1\s+4\s+0\s/m,
+    );
   });
 
   it('drains a node: cordons it and evicts its pods', async () => {
