@@ -148,6 +148,8 @@ async function waitForRunning(
         if (settled()) break;
       }
     }
+    // One last look: a task that crashed right after starting has already reported it.
+    for (const s of await adapter.tasks({ ids })) latest.set(s.taskId, s);
   } finally {
     clearTimeout(timer);
     progress.stop();
