@@ -510,7 +510,9 @@ const requirementValues = z.array(
 const nodeSelectorRequirement = z
   .strictObject({
     key: labelKey.describe('Node label / agent attribute name.'),
-    operator: z.enum(NODE_SELECTOR_OPERATORS),
+    operator: z
+      .enum(NODE_SELECTOR_OPERATORS)
+      .describe('In, NotIn (values), Exists, DoesNotExist (no values), Gt, Lt (one integer).'),
     values: requirementValues
       .optional()
       .describe('In/NotIn: one or more; Exists/DoesNotExist: none; Gt/Lt: one integer.'),
@@ -537,7 +539,9 @@ const nodeAffinity = z.strictObject({
 const labelSelectorRequirement = z
   .strictObject({
     key: labelKey,
-    operator: z.enum(LABEL_SELECTOR_OPERATORS),
+    operator: z
+      .enum(LABEL_SELECTOR_OPERATORS)
+      .describe('In, NotIn (values), Exists, DoesNotExist (no values).'),
     values: requirementValues.optional(),
   })
   .superRefine((r, ctx) => requirementValueCheck(r, ctx), always);
@@ -545,7 +549,10 @@ const labelSelectorRequirement = z
 const labelSelector = z
   .strictObject({
     matchLabels: labelMap('Labels the other tasks must all have.').optional(),
-    matchExpressions: z.array(labelSelectorRequirement).optional(),
+    matchExpressions: z
+      .array(labelSelectorRequirement)
+      .optional()
+      .describe('Expressions the labels must all match.'),
   })
   .superRefine((s, ctx) => {
     const n =
@@ -562,7 +569,7 @@ const labelSelector = z
 
 const taskAffinityTerm = z
   .strictObject({
-    labelSelector,
+    labelSelector: labelSelector.describe('Selects the other tasks by their labels.'),
     topologyKey: labelKey.describe(
       'Node label / agent attribute defining a domain: hostname, topology.kubernetes.io/zone, rack...',
     ),
@@ -576,7 +583,7 @@ const taskAffinityTerm = z
   .describe('Task (pod) affinity term: tasks matching labelSelector in the same topology domain.');
 
 const affinitySchema = z.strictObject({
-  nodeAffinity: nodeAffinity.optional(),
+  nodeAffinity: nodeAffinity.optional().describe('Rules on node labels / agent attributes.'),
   taskAffinity: z
     .array(taskAffinityTerm)
     .min(1)
@@ -592,8 +599,11 @@ const affinitySchema = z.strictObject({
 const tolerationSchema = z
   .strictObject({
     key: labelKey.optional().describe('Taint key; absent with operator Exists tolerates every taint.'),
-    operator: z.enum(['Equal', 'Exists']).default('Equal'),
-    value: z.string().optional(),
+    operator: z
+      .enum(['Equal', 'Exists'])
+      .default('Equal')
+      .describe('Equal: the taint has this key and value. Exists: any taint with this key.'),
+    value: z.string().optional().describe('Taint value, with operator Equal.'),
     effect: z
       .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
       .optional()
@@ -639,13 +649,13 @@ const restartPolicyObject = z
   .discriminatedUnion(
     'policy',
     [
-      z.strictObject({ policy: z.literal('never') }),
+      z.strictObject({ policy: z.literal('never').describe('Never restart.') }),
       z.strictObject({
-        policy: z.literal('on-failure'),
+        policy: z.literal('on-failure').describe('Restart after a failure, up to maxRetries times.'),
         maxRetries: z.int().min(0).max(10_000).optional().describe(`Default ${SPEC_DEFAULTS.maxRetries}.`),
         ...backoff,
       }),
-      z.strictObject({ policy: z.literal('always'), ...backoff }),
+      z.strictObject({ policy: z.literal('always').describe('Restart whenever the task ends.'), ...backoff }),
     ],
     {
       error: (iss) => {
@@ -690,14 +700,19 @@ export const healthCheckSchema = z
         path: z
           .string()
           .regex(/^\//, { error: (iss) => `${show(iss.input)} must start with "/" (e.g. "/healthz")` })
-          .default(SPEC_DEFAULTS.httpPath),
-        scheme: z.enum(['http', 'https']).default(SPEC_DEFAULTS.httpScheme),
+          .default(SPEC_DEFAULTS.httpPath)
+          .describe('Path to GET.'),
+        scheme: z.enum(['http', 'https']).default(SPEC_DEFAULTS.httpScheme).describe('http or https.'),
       })
       .optional()
       .describe('Healthy on an HTTP status 200–399.'),
     tcp: z.strictObject({ port: portRef }).optional().describe('Healthy when a TCP connection opens.'),
-    intervalSeconds: seconds(1, 86_400).default(SPEC_DEFAULTS.healthCheck.intervalSeconds),
-    timeoutSeconds: seconds(1, 86_400).default(SPEC_DEFAULTS.healthCheck.timeoutSeconds),
+    intervalSeconds: seconds(1, 86_400)
+      .default(SPEC_DEFAULTS.healthCheck.intervalSeconds)
+      .describe('Seconds between checks.'),
+    timeoutSeconds: seconds(1, 86_400)
+      .default(SPEC_DEFAULTS.healthCheck.timeoutSeconds)
+      .describe('Seconds before a check counts as failed.'),
     gracePeriodSeconds: seconds(0, 86_400)
       .default(SPEC_DEFAULTS.healthCheck.gracePeriodSeconds)
       .describe('Failures during this time after start are not counted.'),
@@ -705,7 +720,8 @@ export const healthCheckSchema = z
       .int()
       .min(1)
       .max(1000)
-      .default(SPEC_DEFAULTS.healthCheck.maxConsecutiveFailures),
+      .default(SPEC_DEFAULTS.healthCheck.maxConsecutiveFailures)
+      .describe('Failures in a row after which the task is killed (and restarted by its policy).'),
   })
   .superRefine((h, ctx) => {
     const kinds = (['command', 'http', 'tcp'] as const).filter((k) => h[k] !== undefined);
@@ -816,7 +832,9 @@ export const taskSpecSchema = z
 
 const metadataSchema = z
   .strictObject({
-    name: dnsLabel('name', 'web'),
+    name: dnsLabel('name', 'web').describe(
+      'Name of the task, service or job: a DNS-1123 label, unique per kind and tenant.',
+    ),
     tenant: dnsLabel('tenant', 'team-a')
       .default(SPEC_DEFAULTS.tenant)
       .describe('Mesos role and Kubernetes namespace. Default "default".'),
@@ -838,13 +856,16 @@ const scalingRules = z.strictObject({
   stabilizationWindowSeconds: seconds(0, 3600)
     .optional()
     .describe('Use the most conservative recommendation of this window. Default 0 up, 300 down.'),
-  selectPolicy: z.enum(['Max', 'Min', 'Disabled']).default('Max'),
+  selectPolicy: z
+    .enum(['Max', 'Min', 'Disabled'])
+    .default('Max')
+    .describe('Use the policy allowing the most (Max) or least (Min) change, or none (Disabled).'),
   policies: z
     .array(
       z.strictObject({
-        type: z.enum(['Pods', 'Percent']),
-        value: z.int().min(1),
-        periodSeconds: seconds(1, 1800),
+        type: z.enum(['Pods', 'Percent']).describe('Change by a number of replicas or a percentage.'),
+        value: z.int().min(1).describe('Replicas or percent per period.'),
+        periodSeconds: seconds(1, 1800).describe('Length of the period, 1–1800 s.'),
       }),
     )
     .min(1)
@@ -854,12 +875,23 @@ const scalingRules = z.strictObject({
 
 export const autoscalingSchema = z
   .strictObject({
-    minReplicas: z.int().min(1).max(MAX_REPLICAS).default(SPEC_DEFAULTS.minReplicas),
-    maxReplicas: z.int().min(1).max(MAX_REPLICAS),
+    minReplicas: z
+      .int()
+      .min(1)
+      .max(MAX_REPLICAS)
+      .default(SPEC_DEFAULTS.minReplicas)
+      .describe('Fewest replicas the autoscaler keeps.'),
+    maxReplicas: z
+      .int()
+      .min(1)
+      .max(MAX_REPLICAS)
+      .describe('Most replicas the autoscaler starts; at least minReplicas.'),
     metrics: z
       .array(
         z.strictObject({
-          resource: z.enum(['cpu', 'memory']),
+          resource: z
+            .enum(['cpu', 'memory'])
+            .describe('The requested resource whose utilization is targeted.'),
           targetAverageUtilization: z
             .int()
             .min(1)
@@ -871,8 +903,12 @@ export const autoscalingSchema = z
       .optional()
       .describe(`Default: cpu at ${SPEC_DEFAULTS.targetCpuUtilization}%.`),
     behavior: z
-      .strictObject({ scaleUp: scalingRules.optional(), scaleDown: scalingRules.optional() })
-      .optional(),
+      .strictObject({
+        scaleUp: scalingRules.optional().describe('How fast to add replicas.'),
+        scaleDown: scalingRules.optional().describe('How fast to remove replicas.'),
+      })
+      .optional()
+      .describe('Scaling speed limits, as Kubernetes HPA v2 behavior.'),
   })
   .superRefine((a, ctx) => {
     const min = typeof a.minReplicas === 'number' ? a.minReplicas : SPEC_DEFAULTS.minReplicas;
@@ -932,7 +968,7 @@ export const serviceSpecSchema = z
     template: taskSpecSchema,
     discovery: z
       .strictObject({
-        name: dnsLabel('discovery name', 'web'),
+        name: dnsLabel('discovery name', 'web').describe('DNS label the service is published under.'),
         ports: z.array(portName).min(1).optional().describe('Port names to publish; default all.'),
       })
       .optional()
@@ -1027,21 +1063,28 @@ export const jobSpecSchema = z
   }, always)
   .describe('Run a task template to completion.');
 
-const documentHeader = { apiVersion, metadata: metadataSchema };
+const documentHeader = {
+  apiVersion: apiVersion.describe(`Always ${API_VERSION}.`),
+  metadata: metadataSchema,
+};
 
-export const taskDocumentSchema = z.strictObject({
-  ...documentHeader,
-  kind: z.literal('Task'),
-  spec: taskSpecSchema,
-});
+export const taskDocumentSchema = z
+  .strictObject({ ...documentHeader, kind: z.literal('Task').describe('One task.'), spec: taskSpecSchema })
+  .describe('A Task: one task that runs once (restartPolicy never by default).');
 export const serviceDocumentSchema = z
-  .strictObject({ ...documentHeader, kind: z.literal('Service'), spec: serviceSpecSchema })
+  .strictObject({
+    ...documentHeader,
+    kind: z.literal('Service').describe('Replicas kept running.'),
+    spec: serviceSpecSchema,
+  })
   .describe('A Service: replicas of a task template kept running, optionally published and autoscaled.');
-export const jobDocumentSchema = z.strictObject({
-  ...documentHeader,
-  kind: z.literal('Job'),
-  spec: jobSpecSchema,
-});
+export const jobDocumentSchema = z
+  .strictObject({
+    ...documentHeader,
+    kind: z.literal('Job').describe('Run to completion.'),
+    spec: jobSpecSchema,
+  })
+  .describe('A Job: a task template run to a number of successful completions, optionally as a gang.');
 
 /** The schema of one Berth document as written (before normalisation). */
 export const berthDocumentSchema = z
