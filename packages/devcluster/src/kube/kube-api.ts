@@ -221,6 +221,8 @@ export class KubeApi {
   readonly #usedIPs = new Set<string>();
   readonly #usedNodePorts = new Set<number>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** owner uid → `resource\0namespace\0name` of objects naming it in ownerReferences. */
+  readonly #owned = new Map<string, Set<string>>();
   #nextIP = 1;
   #nextNodePort = 30000;
 
@@ -233,6 +235,7 @@ export class KubeApi {
     const [base, bits] = (options.serviceCIDR ?? '10.96.0.0/12').split('/');
     this.#cidrBase = ipToInt(base ?? '10.96.0.0');
     this.#cidrSize = 2 ** (32 - Number(bits ?? 12));
+    this.store.subscribe((event) => this.#indexOwners(event));
     for (const ns of INITIAL_NAMESPACES) this.create('namespaces', '', { metadata: { name: ns } });
   }
 
@@ -361,13 +364,13 @@ export class KubeApi {
       }
     }
     const revision = atRevision ?? this.store.revision;
-    const all = this.store.list(storageKey(def), def.namespaced ? namespace : '', atRevision);
+    const all = this.store.listShared(storageKey(def), def.namespaced ? namespace : '', atRevision);
     const matching = all.filter((o) => {
       const m = metaOf(o);
       return `${str(m.namespace)}/${str(m.name)}` > start && match(o);
     });
     const limit = options.limit !== undefined && options.limit > 0 ? options.limit : matching.length;
-    const page = matching.slice(0, limit);
+    const page = matching.slice(0, limit).map((o) => clone(o));
     const rest = matching.length - page.length;
     const last = page[page.length - 1];
     const result: ListResult = {
@@ -883,14 +886,41 @@ export class KubeApi {
   #dependents(uid: Json | undefined): [ResourceDef, JsonObject][] {
     if (typeof uid !== 'string' || uid === '') return [];
     const out: [ResourceDef, JsonObject][] = [];
-    for (const def of RESOURCES) {
-      if (def.readOnly || def.conversion !== undefined) continue;
-      for (const obj of this.store.list(storageKey(def))) {
-        const refs = metaOf(obj).ownerReferences;
-        if (Array.isArray(refs) && refs.some((r) => isObject(r) && r.uid === uid)) out.push([def, obj]);
-      }
+    for (const key of [...(this.#owned.get(uid) ?? [])].sort()) {
+      const [resource, namespace, name] = key.split('\u0000') as [string, string, string];
+      const def = RESOURCES.find(
+        (r) => r.conversion === undefined && !r.readOnly && storageKey(r) === resource,
+      );
+      const obj = def === undefined ? undefined : this.store.get(resource, namespace, name);
+      if (def !== undefined && obj !== undefined) out.push([def, obj]);
     }
     return out;
+  }
+
+  /** Keep the owner uid → dependents index in step with every stored change. */
+  #indexOwners(event: StoreEvent): void {
+    const refsOf = (obj: JsonObject | undefined): string[] => {
+      const refs = obj === undefined ? undefined : metaOf(obj).ownerReferences;
+      return Array.isArray(refs)
+        ? refs.flatMap((r) => (isObject(r) && typeof r.uid === 'string' ? [r.uid] : []))
+        : [];
+    };
+    const meta = metaOf(event.object);
+    const key = [event.resource, str(meta.namespace), str(meta.name)].join('\u0000');
+    for (const uid of refsOf(event.previous)) {
+      const set = this.#owned.get(uid);
+      set?.delete(key);
+      if (set?.size === 0) this.#owned.delete(uid);
+    }
+    if (event.type === 'DELETED') return;
+    for (const uid of refsOf(event.object)) {
+      let set = this.#owned.get(uid);
+      if (set === undefined) {
+        set = new Set();
+        this.#owned.set(uid, set);
+      }
+      set.add(key);
+    }
   }
 
   #deleteDependents(uid: string, policy: PropagationPolicy): void {
@@ -975,7 +1005,7 @@ export class KubeApi {
         !def.namespaced ||
         def.readOnly ||
         def.conversion !== undefined ||
-        this.store.list(storageKey(def), namespace).length === 0,
+        this.store.listShared(storageKey(def), namespace).length === 0,
     );
     if (!empty) return;
     const fins = metaOf(ns).finalizers;

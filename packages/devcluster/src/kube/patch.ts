@@ -12,8 +12,20 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Deep copy of a JSON value (several times faster than structuredClone for small objects). */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  return copyJson(value as Json) as T;
+}
+
+function copyJson(value: Json): Json {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v !== undefined) out[key] = copyJson(v);
+  }
+  return out;
 }
 
 /** RFC 7386: objects merge recursively, `null` deletes, anything else replaces. */

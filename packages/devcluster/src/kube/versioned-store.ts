@@ -90,6 +90,14 @@ export class VersionedStore {
    * `atRevision` (default: now). Older states are rebuilt by undoing the retained changes.
    */
   list(resource: string, namespace?: string, atRevision?: number): JsonObject[] {
+    return this.listShared(resource, namespace, atRevision).map((o) => clone(o));
+  }
+
+  /**
+   * Like `list`, without copying: the objects are the store's own and must not be mutated
+   * (callers filter first and copy what they hand out).
+   */
+  listShared(resource: string, namespace?: string, atRevision?: number): readonly JsonObject[] {
     const current = this.#objects.get(resource) ?? new Map<string, JsonObject>();
     let state: Map<string, JsonObject> = current;
     if (atRevision !== undefined && atRevision < this.#revision) {
@@ -104,14 +112,9 @@ export class VersionedStore {
         else state.set(key, e.previous);
       }
     }
-    const keys = [...state.keys()].sort();
-    const out: JsonObject[] = [];
-    for (const key of keys) {
-      const obj = state.get(key)!;
-      if (namespace !== undefined && namespace !== '' && nsName(obj)[0] !== namespace) continue;
-      out.push(clone(obj));
-    }
-    return out;
+    const prefix = namespace === undefined || namespace === '' ? '' : `${namespace}/`;
+    const keys = [...state.keys()].filter((k) => k.startsWith(prefix)).sort();
+    return keys.map((key) => state.get(key)!);
   }
 
   /** Store a new or changed object; stamps `metadata.resourceVersion` and returns the stored copy. */
