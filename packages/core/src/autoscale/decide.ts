@@ -17,10 +17,12 @@ import {
   type StabilizationReason,
 } from './behavior.ts';
 import {
-  computeReplicaRecommendation,
+  checkOptions,
+  checkTarget,
   type MetricRecommendation,
   type PodMetricSample,
   type ReplicaCalculatorOptions,
+  recommendValidated,
   validateSamples,
 } from './replica-calculator.ts';
 
@@ -105,7 +107,7 @@ const DEFAULT_METRICS: readonly AutoscalingMetric[] = [
  *
  * 1. A service at 0 replicas with minReplicas > 0 is left alone (`ScalingDisabled`); one outside
  *    [min, max] is moved to the nearest bound.
- * 2. Each metric recommends a count ({@link computeReplicaRecommendation}); the highest wins. If
+ * 2. Each metric recommends a count (`computeReplicaRecommendation`); the highest wins. If
  *    every metric is unavailable, or some are and the rest ask for a scale-down, nothing changes.
  * 3. The first decision for a service records the current count as a recommendation, so a fresh
  *    autoscaler does not scale down before the scale-down window has passed.
@@ -131,8 +133,16 @@ export function decideScale(input: ScaleDecisionInput): ScaleDecision {
     });
   }
   validateSamples(input.samples);
+  if (!Number.isFinite(input.now)) {
+    throw new BerthError('SPEC_INVALID', `now: must be a finite epoch-ms number, got ${String(input.now)}`, {
+      component: 'core/autoscale',
+      issues: [{ path: 'now', message: 'must be a finite epoch-ms number' }],
+    });
+  }
+  const calculator = checkOptions(options);
   const history = input.history ?? emptyAutoscaleHistory();
   const metricsSpec = policy.metrics.length === 0 ? DEFAULT_METRICS : policy.metrics;
+  const targets = metricsSpec.map((m, i) => checkTarget(m, `policy.metrics[${i}]`));
   const base = {
     ...(input.service === undefined ? {} : { service: input.service }),
     at: input.now,
@@ -179,14 +189,18 @@ export function decideScale(input: ScaleDecisionInput): ScaleDecision {
     );
   }
 
-  const metrics = metricsSpec.map((target) =>
-    computeReplicaRecommendation({
-      ...options,
-      currentReplicas: current,
+  const metrics = targets.map(({ resource, target }, i) =>
+    recommendValidated(
+      {
+        currentReplicas: current,
+        target: metricsSpec[i] as AutoscalingMetric,
+        samples: input.samples,
+        now: input.now,
+      },
+      resource,
       target,
-      samples: input.samples,
-      now: input.now,
-    }),
+      calculator,
+    ),
   );
   let recommended: { replicas: number; resource: AutoscalingMetric['resource'] } | undefined;
   const failed: string[] = [];

@@ -155,7 +155,7 @@ function checkTime(value: unknown, path: string): void {
   }
 }
 
-function checkOptions(o: ReplicaCalculatorOptions): Required<ReplicaCalculatorOptions> {
+export function checkOptions(o: ReplicaCalculatorOptions): Required<ReplicaCalculatorOptions> {
   const merged = {
     tolerance: o.tolerance ?? DEFAULT_REPLICA_CALCULATOR_OPTIONS.tolerance,
     cpuInitializationPeriodMs:
@@ -185,52 +185,71 @@ function checkOptions(o: ReplicaCalculatorOptions): Required<ReplicaCalculatorOp
   return merged;
 }
 
+const TIME_FIELDS = ['startedAt', 'readyChangedAt', 'sampledAt'] as const;
+
+/** Check one utilization target; `path` names it in the error. */
+export function checkTarget(
+  t: UtilizationTarget,
+  path: string,
+): { resource: AutoscaleResource; target: number } {
+  const resource = t?.resource;
+  if (resource !== 'cpu' && resource !== 'memory') {
+    throw invalid(`${path}.resource`, `must be "cpu" or "memory", got ${JSON.stringify(resource)}`);
+  }
+  checkInteger(t.targetAverageUtilization, `${path}.targetAverageUtilization`, 1);
+  return { resource, target: t.targetAverageUtilization };
+}
+
+function amountOk(v: number | undefined): boolean {
+  return v === undefined || (Number.isSafeInteger(v) && v >= 0);
+}
+
+function timeOk(v: number | undefined): boolean {
+  return v === undefined || Number.isFinite(v);
+}
+
 /** Check a batch of samples before anything is computed; throws SPEC_INVALID naming the field. */
 export function validateSamples(samples: readonly PodMetricSample[]): void {
   if (!Array.isArray(samples)) throw invalid('samples', 'must be an array of PodMetricSample');
   const seen = new Set<string>();
-  samples.forEach((s, i) => {
-    const at = `samples[${i}]`;
-    if (typeof s?.taskId !== 'string' || s.taskId === '')
-      throw invalid(`${at}.taskId`, 'must be a non-empty string');
-    if (seen.has(s.taskId)) {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as PodMetricSample;
+    const id = s?.taskId;
+    if (typeof id !== 'string' || id === '')
+      throw invalid(`samples[${i}].taskId`, 'must be a non-empty string');
+    if (seen.has(id)) {
       throw invalid(
-        `${at}.taskId`,
-        `duplicate task id ${JSON.stringify(s.taskId)}`,
+        `samples[${i}].taskId`,
+        `duplicate task id ${JSON.stringify(id)}`,
         'Give each replica exactly one sample.',
       );
     }
-    seen.add(s.taskId);
+    seen.add(id);
     if (typeof s.ready !== 'boolean')
-      throw invalid(`${at}.ready`, `must be a boolean, got ${String(s.ready)}`);
-    for (const key of ['startedAt', 'readyChangedAt', 'sampledAt'] as const) {
-      if (s[key] !== undefined) checkTime(s[key], `${at}.${key}`);
+      throw invalid(`samples[${i}].ready`, `must be a boolean, got ${String(s.ready)}`);
+    if (!timeOk(s.startedAt) || !timeOk(s.readyChangedAt) || !timeOk(s.sampledAt)) {
+      for (const key of TIME_FIELDS) if (!timeOk(s[key])) checkTime(s[key], `samples[${i}].${key}`);
     }
     if (s.windowMs !== undefined && (!Number.isFinite(s.windowMs) || s.windowMs < 0)) {
-      throw invalid(`${at}.windowMs`, `must be a finite number >= 0, got ${s.windowMs}`);
+      throw invalid(`samples[${i}].windowMs`, `must be a finite number >= 0, got ${s.windowMs}`);
     }
-    for (const [field, amounts] of [
-      ['requests', s.requests],
-      ['usage', s.usage],
-    ] as const) {
-      if (amounts === undefined) {
-        if (field === 'requests')
-          throw invalid(`${at}.requests`, 'is required (use {} when nothing was requested)');
-        continue;
-      }
-      for (const r of ['cpu', 'memory'] as const) {
-        const v = amounts[r];
-        if (v === undefined) continue;
-        if (!Number.isSafeInteger(v) || v < 0) {
-          throw invalid(
-            `${at}.${field}.${r}`,
-            `must be an integer >= 0 in ${r === 'cpu' ? 'millicpu' : 'bytes'}, got ${String(v)}`,
-            'Round fractional samples to whole base units.',
-          );
-        }
-      }
+    const { requests, usage } = s;
+    if (requests === undefined || requests === null) {
+      throw invalid(`samples[${i}].requests`, 'is required (use {} when nothing was requested)');
     }
-  });
+    if (!amountOk(requests.cpu) || !amountOk(requests.memory)) badAmount(requests, `samples[${i}].requests`);
+    if (usage !== undefined && (!amountOk(usage.cpu) || !amountOk(usage.memory)))
+      badAmount(usage, `samples[${i}].usage`);
+  }
+}
+
+function badAmount(amounts: ResourceAmounts, path: string): never {
+  const r = amountOk(amounts.cpu) ? 'memory' : 'cpu';
+  throw invalid(
+    `${path}.${r}`,
+    `must be an integer >= 0 in ${r === 'cpu' ? 'millicpu' : 'bytes'}, got ${String(amounts[r])}`,
+    'Round fractional samples to whole base units.',
+  );
 }
 
 const NOT_STARTED: ReadonlySet<TaskState> = new Set(['PENDING', 'STAGING', 'STARTING']);
@@ -246,32 +265,33 @@ export function groupReplicas(
   now: number,
   options: ReplicaCalculatorOptions = {},
 ): ReplicaGroups {
-  const o = checkOptions(options);
-  const ready: string[] = [];
-  const unready: string[] = [];
-  const missing: string[] = [];
-  const ignored: string[] = [];
-  for (const s of samples) {
-    if (GONE.has(s.state)) {
-      ignored.push(s.taskId);
-      continue;
-    }
-    if (NOT_STARTED.has(s.state)) {
-      unready.push(s.taskId);
-      continue;
-    }
-    const used = s.usage?.[resource];
-    if (used === undefined) {
-      missing.push(s.taskId);
-      continue;
-    }
-    if (resource === 'cpu' && cpuSampleUnusable(s, now, o)) {
-      unready.push(s.taskId);
-      continue;
-    }
-    ready.push(s.taskId);
-  }
-  return { ready, unready, missing, ignored };
+  return groupWith(samples, resource, now, checkOptions(options));
+}
+
+function groupWith(
+  samples: readonly PodMetricSample[],
+  resource: AutoscaleResource,
+  now: number,
+  o: Required<ReplicaCalculatorOptions>,
+): ReplicaGroups {
+  const groups: Record<ReplicaGroup, string[]> = { ready: [], unready: [], missing: [], ignored: [] };
+  for (const s of samples) groups[groupOf(s, resource, now, o)].push(s.taskId);
+  return groups;
+}
+
+type ReplicaGroup = keyof ReplicaGroups;
+
+function groupOf(
+  s: PodMetricSample,
+  resource: AutoscaleResource,
+  now: number,
+  o: Required<ReplicaCalculatorOptions>,
+): ReplicaGroup {
+  if (GONE.has(s.state)) return 'ignored';
+  if (NOT_STARTED.has(s.state)) return 'unready';
+  if (s.usage?.[resource] === undefined) return 'missing';
+  if (resource === 'cpu' && cpuSampleUnusable(s, now, o)) return 'unready';
+  return 'ready';
 }
 
 /**
@@ -290,12 +310,6 @@ function cpuSampleUnusable(s: PodMetricSample, now: number, o: Required<ReplicaC
   return !s.ready && s.startedAt + o.initialReadinessDelayMs > changedAt;
 }
 
-interface Ratio {
-  readonly utilization: number;
-  readonly averageUsage: number;
-  readonly ratio: number;
-}
-
 /** floor(a × 100 / b) exactly, also past 2^53. */
 function percentFloor(used: number, requested: number): number {
   const scaled = used * 100;
@@ -307,27 +321,6 @@ function exactFloorDiv(a: number, b: number): number {
   return Number.isSafeInteger(a) ? Math.floor(a / b) : Number(BigInt(a) / BigInt(b));
 }
 
-/** Σusage/Σrequest over the given replicas, as an integer percent, and its ratio to the target. */
-function utilizationRatio(
-  usage: ReadonlyMap<string, number>,
-  requests: ReadonlyMap<string, number>,
-  target: number,
-): Ratio | undefined {
-  let used = 0;
-  let requested = 0;
-  let n = 0;
-  for (const [id, u] of usage) {
-    const r = requests.get(id);
-    if (r === undefined) continue;
-    used += u;
-    requested += r;
-    n++;
-  }
-  if (requested === 0 || n === 0) return undefined;
-  const utilization = percentFloor(used, requested);
-  return { utilization, averageUsage: exactFloorDiv(used, n), ratio: utilization / target };
-}
-
 /**
  * The replica count one utilization target asks for. Pure: the same input always gives the same
  * answer. Throws `SPEC_INVALID` for malformed input (negative counts, a target below 1 %, duplicate
@@ -337,16 +330,50 @@ function utilizationRatio(
 export function computeReplicaRecommendation(input: ReplicaCalculationInput): MetricRecommendation {
   checkInteger(input.currentReplicas, 'currentReplicas', 0);
   checkTime(input.now, 'now');
-  const resource = input.target?.resource;
-  if (resource !== 'cpu' && resource !== 'memory') {
-    throw invalid('target.resource', `must be "cpu" or "memory", got ${JSON.stringify(resource)}`);
-  }
-  const target = input.target.targetAverageUtilization;
-  checkInteger(target, 'target.targetAverageUtilization', 1);
+  const { resource, target } = checkTarget(input.target, 'target');
   const options = checkOptions(input);
   validateSamples(input.samples);
+  return recommendValidated(input, resource, target, options);
+}
 
-  const groups = groupReplicas(input.samples, resource, input.now, options);
+/** {@link computeReplicaRecommendation} after its input checks (decideScale validates once for all metrics). */
+export function recommendValidated(
+  input: ReplicaCalculationInput,
+  resource: AutoscaleResource,
+  target: number,
+  options: Required<ReplicaCalculatorOptions>,
+): MetricRecommendation {
+  // One pass: group the replicas and sum what each group used and requested.
+  const ready: string[] = [];
+  const unready: string[] = [];
+  const missing: string[] = [];
+  const ignored: string[] = [];
+  const noRequest: string[] = [];
+  let readyUsed = 0;
+  let readyRequested = 0;
+  let missingRequested = 0;
+  let unreadyRequested = 0;
+  for (const s of input.samples) {
+    const group = groupOf(s, resource, input.now, options);
+    if (group === 'ignored') {
+      ignored.push(s.taskId);
+      continue;
+    }
+    const r = s.requests[resource] ?? 0;
+    if (r === 0) noRequest.push(s.taskId);
+    if (group === 'ready') {
+      ready.push(s.taskId);
+      readyUsed += s.usage?.[resource] ?? 0;
+      readyRequested += r;
+    } else if (group === 'missing') {
+      missing.push(s.taskId);
+      missingRequested += r;
+    } else {
+      unready.push(s.taskId);
+      unreadyRequested += r;
+    }
+  }
+  const groups: ReplicaGroups = { ready, unready, missing, ignored };
   const base = { resource, targetAverageUtilization: target, groups } as const;
   const unavailable = (reason: MetricUnavailableReason, message: string): MetricRecommendation => ({
     status: 'unavailable',
@@ -355,14 +382,8 @@ export function computeReplicaRecommendation(input: ReplicaCalculationInput): Me
     message,
   });
 
-  const counted = input.samples.filter((s) => !GONE.has(s.state));
-  if (counted.length === 0) return unavailable('NoReplicas', 'no running or starting replicas to measure');
-  const requests = new Map<string, number>();
-  const noRequest: string[] = [];
-  for (const s of counted) {
-    const r = s.requests[resource];
-    if (r === undefined || r === 0) noRequest.push(s.taskId);
-    else requests.set(s.taskId, r);
+  if (ready.length + unready.length + missing.length === 0) {
+    return unavailable('NoReplicas', 'no running or starting replicas to measure');
   }
   if (noRequest.length > 0) {
     return unavailable(
@@ -370,18 +391,15 @@ export function computeReplicaRecommendation(input: ReplicaCalculationInput): Me
       `replicas ${noRequest.join(', ')} have no ${resource} request, so ${resource} utilization is undefined; set template.resources.requests.${resource}`,
     );
   }
-
-  const byId = new Map(input.samples.map((s) => [s.taskId, s]));
-  const usage = new Map<string, number>();
-  for (const id of groups.ready) usage.set(id, byId.get(id)?.usage?.[resource] ?? 0);
-  const first = usage.size === 0 ? undefined : utilizationRatio(usage, requests, target);
-  if (first === undefined) {
+  if (ready.length === 0) {
     return unavailable(
       'NoMetrics',
       `no ${resource} samples for any ready replica (replicas may still be starting)`,
     );
   }
-  const { utilization, averageUsage, ratio } = first;
+  const utilization = percentFloor(readyUsed, readyRequested);
+  const averageUsage = exactFloorDiv(readyUsed, ready.length);
+  const ratio = utilization / target;
   const current = input.currentReplicas;
   const ok = (
     replicas: number,
@@ -398,23 +416,31 @@ export function computeReplicaRecommendation(input: ReplicaCalculationInput): Me
     basis,
   });
 
-  const scaleUpWithUnready = groups.unready.length > 0 && ratio > 1;
-  if (!scaleUpWithUnready && groups.missing.length === 0) {
+  const scaleUpWithUnready = unready.length > 0 && ratio > 1;
+  if (!scaleUpWithUnready && missing.length === 0) {
     if (Math.abs(1 - ratio) <= options.tolerance) return ok(current, 'WithinTolerance');
-    return ok(Math.ceil(ratio * groups.ready.length), 'ScaledByRatio');
+    return ok(Math.ceil(ratio * ready.length), 'ScaledByRatio');
   }
 
-  // Fill in the replicas we could not measure with the value least favourable to the change.
-  if (ratio < 1) for (const id of groups.missing) usage.set(id, requests.get(id) ?? 0);
-  else if (ratio > 1) for (const id of groups.missing) usage.set(id, 0);
-  if (scaleUpWithUnready) for (const id of groups.unready) usage.set(id, 0);
-
-  const second = utilizationRatio(usage, requests, target);
-  const adjusted = second?.ratio ?? ratio;
+  // Fill in the replicas we could not measure with the value least favourable to the change:
+  // missing ones at 100 % of their request on a scale-down and 0 % on a scale-up, unready ones at 0 %.
+  let used = readyUsed;
+  let requested = readyRequested;
+  let counted = ready.length;
+  if (ratio !== 1) {
+    if (ratio < 1) used += missingRequested;
+    requested += missingRequested;
+    counted += missing.length;
+  }
+  if (scaleUpWithUnready) {
+    requested += unreadyRequested;
+    counted += unready.length;
+  }
+  const adjusted = percentFloor(used, requested) / target;
   if (Math.abs(1 - adjusted) <= options.tolerance) return ok(current, 'WithinTolerance', adjusted);
   if ((ratio < 1 && adjusted > 1) || (ratio > 1 && adjusted < 1))
     return ok(current, 'DirectionReversed', adjusted);
-  const replicas = Math.ceil(adjusted * usage.size);
+  const replicas = Math.ceil(adjusted * counted);
   if ((adjusted < 1 && replicas > current) || (adjusted > 1 && replicas < current)) {
     return ok(current, 'DirectionReversed', adjusted);
   }
