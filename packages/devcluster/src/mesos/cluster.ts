@@ -989,13 +989,13 @@ export class MesosCluster {
 
   #containerStatus(rec: TaskRec): JsonObject {
     const node = this.engine.node(rec.nodeId);
-    const pid = this.engine.task(rec.taskId)?.pid;
+    // devcluster itself plays the command executor, so the executor pid is its own.
     return {
       container_id: { value: rec.containerId },
       network_infos: [
         { ip_addresses: [{ protocol: 'IPv4', ip_address: node?.address ?? this.options.host }] },
       ],
-      ...(pid === undefined ? {} : { executor_pid: pid }),
+      executor_pid: process.pid,
     };
   }
 

@@ -758,7 +758,15 @@ class MasterImpl implements MesosMaster {
           ? {
               state: s.state ?? '',
               timestamp: s.timestamp ?? 0,
-              ...(s.container_status === undefined ? {} : { container_status: s.container_status }),
+              // The legacy endpoint prints container ids and networks, not the executor pid.
+              ...(isObject(s.container_status)
+                ? {
+                    container_status: {
+                      container_id: s.container_status.container_id ?? {},
+                      network_infos: s.container_status.network_infos ?? [],
+                    },
+                  }
+                : {}),
             }
           : {},
       ),

@@ -70,6 +70,26 @@ export class RecordReader {
     }
   }
 
+  /** The first event matching `pred` ever received (consumed or not), waiting for it if needed. */
+  async find(pred: (e: Ev) => boolean, timeoutMs = 4000): Promise<Ev> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.all.find(pred);
+      if (hit !== undefined) return hit;
+      if (this.#done) throw new Error('stream ended');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for an event');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#pump(),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, left);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
   /** Resolves once the server ends the stream (pending events are discarded). */
   async end(timeoutMs = 4000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
