@@ -8,6 +8,7 @@ export {
   MAX_REPLICAS,
   MAX_SECONDS,
   MAX_USER_PRIORITY,
+  RESERVED_LABEL_PREFIX,
 } from './schema.ts';
 export * from './types.ts';
 export {

@@ -114,6 +114,21 @@ const labelValue = z
 
 const labelMap = (description: string) => z.record(labelKey, labelValue).describe(description);
 
+/** Label keys Berth writes itself on tasks, pods and Mesos tasks (task id, service, tenant, spec hash). */
+export const RESERVED_LABEL_PREFIX = 'berth.dev/';
+
+/** Labels the user puts on their own tasks: the reserved prefix is refused. */
+const ownLabelMap = (description: string) =>
+  z
+    .record(
+      labelKey.refine((k) => !k.startsWith(RESERVED_LABEL_PREFIX), {
+        error: (iss) =>
+          `${show(iss.input)}: the ${RESERVED_LABEL_PREFIX} prefix is reserved for labels Berth sets (task id, service, tenant, spec hash); use another prefix`,
+      }),
+      labelValue,
+    )
+    .describe(description);
+
 // ---------------------------------------------------------------------------------------------
 // resources
 
@@ -822,7 +837,7 @@ export const taskSpecSchema = z
     killGracePeriodSeconds: seconds(0)
       .default(SPEC_DEFAULTS.killGracePeriodSeconds)
       .describe('Seconds between SIGTERM and SIGKILL.'),
-    labels: labelMap('Labels of the task, over metadata.labels.').optional(),
+    labels: ownLabelMap('Labels of the task, over metadata.labels.').optional(),
   })
   .superRefine(taskChecks, always)
   .describe('What to run and how to place it.');
@@ -838,7 +853,7 @@ const metadataSchema = z
     tenant: dnsLabel('tenant', 'team-a')
       .default(SPEC_DEFAULTS.tenant)
       .describe('Mesos role and Kubernetes namespace. Default "default".'),
-    labels: labelMap('Labels of the document; tasks inherit them.').optional(),
+    labels: ownLabelMap('Labels of the document; tasks inherit them.').optional(),
     annotations: z.record(labelKey, z.string()).optional().describe('Free-form notes for tools.'),
   })
   .describe('Name, tenant and labels.');

@@ -205,6 +205,12 @@ describe('validateDocument rejects each broken rule with the field path and a fi
       `"bad key" is not a valid label key: use letters, digits, '-', '_' and '.', optionally after a DNS prefix and '/' (e.g. "app" or "example.com/tier")`,
     ],
     [
+      'reserved label prefix',
+      task({ labels: { 'berth.dev/task-id': 'x' } }),
+      'spec.labels["berth.dev/task-id"]',
+      '"berth.dev/task-id": the berth.dev/ prefix is reserved for labels Berth sets (task id, service, tenant, spec hash); use another prefix',
+    ],
+    [
       'label values are strings',
       task({}, { labels: { version: 2 } }),
       'metadata.labels.version',
