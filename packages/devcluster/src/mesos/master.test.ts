@@ -409,7 +409,7 @@ describe('startMesosMaster: faults', () => {
     });
   });
 
-  it('duplicates and reorders updates on request, and answers injected 5xx', async () => {
+  it('duplicates updates on request, and answers injected 5xx', async () => {
     const sub = await subscribe();
     const offer = await nextOffer(sub);
     master.faults.duplicateUpdates(1);
