@@ -296,7 +296,9 @@ function listBody(def: ResourceDef, items: JsonObject[], meta: JsonObject): Json
     kind: `${def.kind}List`,
     apiVersion: apiVersionOf(def),
     metadata: meta,
+    // Stored objects carry no apiVersion/kind (typed lists omit them per item, as the apiserver does).
     items: items.map((o) => {
+      if (o.apiVersion === undefined && o.kind === undefined) return o;
       const copy = { ...o };
       delete copy.apiVersion;
       delete copy.kind;
@@ -480,7 +482,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           streamWatch(def, namespace, q, view, includeObject, req, res);
           return;
         }
-        const result = api.list(def, namespace, listOptions(q));
+        const result = api.listReadonly(def, namespace, listOptions(q));
         const meta: JsonObject = {
           resourceVersion: result.resourceVersion,
           ...(result.continue === undefined ? {} : { continue: result.continue }),

@@ -334,6 +334,18 @@ export class KubeApi {
   }
 
   list(resource: ResourceName, namespace: string, options: ListOptions = {}): ListResult {
+    return this.#list(resource, namespace, options, true);
+  }
+
+  /**
+   * `list` without copying the items: they are the store's own objects, for callers that only
+   * serialize them (the HTTP layer). Never mutate them.
+   */
+  listReadonly(resource: ResourceName, namespace: string, options: ListOptions = {}): ListResult {
+    return this.#list(resource, namespace, options, false);
+  }
+
+  #list(resource: ResourceName, namespace: string, options: ListOptions, copy: boolean): ListResult {
     const def = this.resource(resource);
     const alias = this.#aliased(def);
     if (alias !== undefined) {
@@ -370,7 +382,7 @@ export class KubeApi {
       return `${str(m.namespace)}/${str(m.name)}` > start && match(o);
     });
     const limit = options.limit !== undefined && options.limit > 0 ? options.limit : matching.length;
-    const page = matching.slice(0, limit).map((o) => clone(o));
+    const page = copy ? matching.slice(0, limit).map((o) => clone(o)) : matching.slice(0, limit);
     const rest = matching.length - page.length;
     const last = page[page.length - 1];
     const result: ListResult = {
