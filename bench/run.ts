@@ -37,10 +37,15 @@ function fmt(n: number): string {
 }
 
 const rows: BenchRow[] = [];
-for (const file of findSuites()) {
+const all = findSuites();
+// A filter that matches file paths selects those files without importing the others (a suite
+// that fails to load must not break an unrelated filtered run); otherwise match suite names.
+const byPath = all.filter((file) => filters.some((f) => relative(root, file).includes(f)));
+const candidates = filters.length === 0 ? all : byPath.length > 0 ? byPath : all;
+for (const file of candidates) {
   const mod = (await import(pathToFileURL(file).href)) as { default: BenchSuite };
   const suite = mod.default;
-  if (filters.length > 0 && !filters.some((f) => suite.name.includes(f) || file.includes(f))) continue;
+  if (filters.length > 0 && byPath.length === 0 && !filters.some((f) => suite.name.includes(f))) continue;
   process.stderr.write(`running ${suite.name} (${relative(root, file)})…\n`);
   rows.push(...(await suite.run()));
 }

@@ -77,6 +77,11 @@ export interface TaskStatus {
   readonly ports: Readonly<Record<string, number>>;
   /** The service this task is a replica of, if any. */
   readonly service?: string;
+  /**
+   * Result of the task's health check: `true` healthy, `false` failing, absent when the task has
+   * no health check or none has run yet. Service discovery withdraws endpoints of failing tasks.
+   */
+  readonly healthy?: boolean;
   readonly timestamps: TaskTimestamps;
   readonly backend: BackendKind;
 }
