@@ -1,6 +1,15 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay } from './backoff.ts';
 export { parseMesosJson } from './json.ts';
 export {
+  createMesosAdapter,
+  defaultStateFile,
+  type MesosAdapter,
+  type MesosAdapterClientSet,
+  type MesosAdapterClients,
+  type MesosAdapterOptions,
+  type MesosFrameworkOptions,
+} from './mesos-adapter.ts';
+export {
   httpError,
   isRetryable,
   leaderBaseFromLocation,
@@ -43,14 +52,29 @@ export {
   type MesosSchedulerDriverOptions,
   SCHEDULER_API_PATH,
 } from './scheduler-driver.ts';
+export { hashOf, stableJson, taskSpecFromJson, taskSpecToJson } from './spec-codec.ts';
 export {
   type DesiredGoal,
   type DesiredTask,
+  type LaunchClaim,
   type LaunchPhase,
   MesosStateStore,
   type MesosStateStoreOptions,
   type PendingAck,
   type RecordStatusResult,
   type StoredTask,
+  type StoredWorkload,
   type UpsertResult,
 } from './state-store.ts';
+export {
+  BERTH_LABELS,
+  buildTaskInfo,
+  durationInfo,
+  GROUP_EXECUTOR_RESOURCES,
+  groupExecutorInfo,
+  namedPorts,
+  portEnvName,
+  type TaskInfoInput,
+  taskEnvironment,
+  taskResources,
+} from './task-info.ts';

@@ -34,6 +34,11 @@ export interface DesiredTask {
 }
 
 export interface StoredTask extends DesiredTask {
+  /**
+   * The Mesos task id of the current incarnation: the Berth task id itself, or `<id>.<n>` for a
+   * replacement launched while an earlier incarnation may still be alive (on a partitioned agent).
+   */
+  readonly mesosTaskId: string;
   readonly goal: DesiredGoal;
   readonly phase: LaunchPhase;
   readonly offerId: string | undefined;
@@ -74,8 +79,23 @@ export interface MesosStateStoreOptions {
   readonly durability?: 'full' | 'normal';
 }
 
+/** A Service or Job as submitted, so a restarted process can scale it and count its tasks. */
+export interface StoredWorkload {
+  readonly name: string;
+  readonly kind: string;
+  readonly document: unknown;
+}
+
+/** One task of a batch claim: the task and the offer/agent it is launched on. */
+export interface LaunchClaim {
+  readonly taskId: string;
+  readonly offerId: string;
+  readonly agentId: string;
+}
+
 interface TaskRow {
   task_id: string;
+  mesos_task_id: string | null;
   spec_hash: string;
   spec: string;
   goal: DesiredGoal;
@@ -243,6 +263,69 @@ export class MesosStateStore {
   }
 
   /**
+   * {@link claimForLaunch} for a whole offer cycle in one transaction (one disk sync): each claim
+   * names its own offer and agent. Returns the claims that were granted, in the order given.
+   */
+  claimMany(claims: readonly LaunchClaim[]): LaunchClaim[] {
+    return this.#tx(() => {
+      const granted: LaunchClaim[] = [];
+      const stmt = this.#db.prepare(
+        `UPDATE tasks SET phase = 'launching', offer_id = ?, agent_id = ?, launch_attempts = launch_attempts + 1, updated_at = ?
+         WHERE task_id = ? AND phase = 'pending' AND goal = 'run'`,
+      );
+      const now = this.#now();
+      const seen = new Set<string>();
+      for (const c of claims) {
+        if (seen.has(c.taskId)) continue;
+        seen.add(c.taskId);
+        if (stmt.run(c.offerId, c.agentId, now, c.taskId).changes === 1) granted.push(c);
+      }
+      return granted;
+    });
+  }
+
+  /**
+   * Start a new incarnation of a task under another Mesos task id (`<id>.<n>`): the previous one
+   * is left to the master (it may still run on a partitioned agent) and the task is `pending` again.
+   * Status updates of older incarnations are then only acknowledged, never applied.
+   */
+  newIncarnation(taskId: string, mesosTaskId: string): void {
+    if (mesosTaskId === '' || /[\s/]/.test(mesosTaskId)) {
+      throw invalid([{ path: 'mesosTaskId', message: 'must be non-empty without whitespace or "/"' }]);
+    }
+    const n = this.#db
+      .prepare(
+        `UPDATE tasks SET mesos_task_id = ?, phase = 'pending', offer_id = NULL, agent_id = NULL, state = NULL, status = NULL, updated_at = ?
+         WHERE task_id = ?`,
+      )
+      .run(mesosTaskId, this.#now(), taskId);
+    if (n.changes === 0) throw notFound(taskId);
+  }
+
+  // --- services and jobs -------------------------------------------------------------------------
+
+  /** Remember a Service or Job document (replacing an earlier one of the same name). */
+  putWorkload(w: StoredWorkload): void {
+    if (w.name === '') throw invalid([{ path: 'name', message: 'must not be empty' }]);
+    this.#db
+      .prepare(
+        'INSERT INTO workloads (name, kind, document) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, document = excluded.document',
+      )
+      .run(w.name, w.kind, JSON.stringify(w.document));
+  }
+
+  workloads(): StoredWorkload[] {
+    const rows = this.#db
+      .prepare('SELECT name, kind, document FROM workloads ORDER BY name')
+      .all() as unknown as {
+      name: string;
+      kind: string;
+      document: string;
+    }[];
+    return rows.map((r) => ({ name: r.name, kind: r.kind, document: JSON.parse(r.document) as unknown }));
+  }
+
+  /**
    * Put a `launching` task back to `pending`: the ACCEPT failed before reaching the master, or
    * reconciliation showed the master never saw the task (TASK_UNKNOWN/TASK_DROPPED). Also used to
    * relaunch a task that ended, when the restart policy says so.
@@ -269,7 +352,9 @@ export class MesosStateStore {
     const uuid = status.uuid;
     const agentId = status.agent_id?.value;
     return this.#tx(() => {
-      const row = this.#row(taskId);
+      const row = this.#db
+        .prepare('SELECT * FROM tasks WHERE COALESCE(mesos_task_id, task_id) = ?')
+        .get(taskId) as unknown as TaskRow | undefined;
       let applied = false;
       if (row) {
         const previous = row.status ? (JSON.parse(row.status) as TaskStatus) : undefined;
@@ -285,7 +370,14 @@ export class MesosStateStore {
                  updated_at = ?
                WHERE task_id = ?`,
             )
-            .run(status.state, JSON.stringify(status), agentId ?? null, status.state, this.#now(), taskId);
+            .run(
+              status.state,
+              JSON.stringify(status),
+              agentId ?? null,
+              status.state,
+              this.#now(),
+              row.task_id,
+            );
           applied = true;
         }
       }
@@ -351,6 +443,11 @@ export class MesosStateStore {
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
       ) STRICT;
+      CREATE TABLE IF NOT EXISTS workloads (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        document TEXT NOT NULL
+      ) STRICT;
       CREATE TABLE IF NOT EXISTS pending_acks (
         task_id TEXT NOT NULL,
         uuid TEXT NOT NULL,
@@ -359,6 +456,10 @@ export class MesosStateStore {
         PRIMARY KEY (task_id, uuid)
       ) STRICT;
     `);
+    const columns = this.#db.prepare('PRAGMA table_info(tasks)').all() as unknown as { name: string }[];
+    if (!columns.some((c) => c.name === 'mesos_task_id')) {
+      this.#db.exec('ALTER TABLE tasks ADD COLUMN mesos_task_id TEXT');
+    }
     const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
       | { value: string }
       | undefined;
@@ -379,6 +480,7 @@ export class MesosStateStore {
 function toStored(row: TaskRow): StoredTask {
   return {
     taskId: row.task_id,
+    mesosTaskId: row.mesos_task_id ?? row.task_id,
     specHash: row.spec_hash,
     spec: JSON.parse(row.spec) as unknown,
     goal: row.goal,

@@ -1,0 +1,224 @@
+/**
+ * Berth task → Mesos `TaskInfo`: the translation half of the adapter, kept pure so it is tested
+ * without a master. Resources come from core's `toMesosResources` (requests rounded up, never
+ * under-requested) with the role's `allocation_info`; the command, environment (Marathon's
+ * `PORT0..n`, `PORTS`, `PORT_<NAME>`, `HOST`), container image, labels, discovery ports, health
+ * check and kill policy come from the validated `TaskSpec`.
+ */
+import { BerthError, PortRanges, Resources, type TaskSpec, toMesosResources } from '@berth/core';
+import type {
+  CommandInfo,
+  ContainerInfo,
+  DiscoveryInfo,
+  ExecutorInfo,
+  HealthCheck,
+  Label,
+  Resource,
+  TaskInfo,
+} from './proto/common.ts';
+
+const COMPONENT = 'mesos-adapter';
+
+/** Labels Berth puts on every task it launches (the same keys as on Kubernetes objects). */
+export const BERTH_LABELS = {
+  taskId: 'berth.dev/task-id',
+  service: 'berth.dev/service',
+  job: 'berth.dev/job',
+  tenant: 'berth.dev/tenant',
+  specHash: 'berth.dev/spec-hash',
+} as const;
+
+export interface TaskInfoInput {
+  /** The Berth task id. */
+  readonly taskId: string;
+  /** The Mesos task id of this incarnation (default: the Berth task id). */
+  readonly mesosTaskId?: string;
+  readonly spec: TaskSpec;
+  readonly agentId: string;
+  /** The agent's hostname (becomes `HOST`). */
+  readonly hostname: string;
+  /** Host ports the placement gave the task, in the order of `spec.ports`. */
+  readonly hostPorts: readonly number[];
+  /** The role the offer was allocated to (`allocation_info.role`). */
+  readonly role: string;
+  readonly specHash: string;
+  readonly service?: string;
+  readonly job?: string;
+  /** DiscoveryInfo name (a Service's discovery name); default the spec's name. */
+  readonly discoveryName?: string;
+}
+
+/** Seconds → the `{ nanoseconds }` of a Mesos DurationInfo, exact for whole milliseconds. */
+export function durationInfo(seconds: number): { nanoseconds: number } {
+  return { nanoseconds: Math.round(seconds * 1000) * 1_000_000 };
+}
+
+/** `PORT_<NAME>` for a port name: upper case, `-` → `_` (as Marathon names them). */
+export function portEnvName(name: string): string {
+  return `PORT_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The environment a task sees: its own `env`, then the port variables and `HOST`. */
+export function taskEnvironment(
+  spec: TaskSpec,
+  hostname: string,
+  hostPorts: readonly number[],
+): Record<string, string> {
+  const env: Record<string, string> = { ...spec.env, HOST: hostname };
+  if (hostPorts.length > 0) {
+    env.PORTS = hostPorts.join(',');
+    env.PORT = String(hostPorts[0]);
+  }
+  hostPorts.forEach((p, i) => {
+    env[`PORT${i}`] = String(p);
+    const name = spec.ports[i]?.name;
+    if (name !== undefined && name !== '') env[portEnvName(name)] = String(p);
+  });
+  return env;
+}
+
+/** Host ports by port name, as task statuses and endpoints report them. */
+export function namedPorts(spec: TaskSpec, hostPorts: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  spec.ports.forEach((p, i) => {
+    const port = hostPorts[i];
+    if (port !== undefined) out[p.name] = port;
+  });
+  return out;
+}
+
+function commandInfo(spec: TaskSpec, env: Record<string, string>): CommandInfo {
+  const environment = {
+    variables: Object.entries(env).map(([name, value]) => ({ name, type: 'VALUE', value })),
+  };
+  if (spec.command !== undefined) return { shell: true, value: spec.command, environment };
+  if (spec.args !== undefined && spec.args.length > 0) {
+    // With an image the args are the container's arguments (the image's entrypoint runs them);
+    // without one the first is the executable.
+    if (spec.image !== undefined) return { shell: false, arguments: [...spec.args], environment };
+    return { shell: false, value: spec.args[0], arguments: [...spec.args], environment };
+  }
+  if (spec.image !== undefined) return { shell: false, environment };
+  throw new BerthError('SPEC_INVALID', `task ${spec.name}: needs a command, args or an image to run`, {
+    component: COMPONENT,
+    hint: 'Set spec.command (run through sh -c), spec.args, or spec.image.',
+  });
+}
+
+function healthCheck(spec: TaskSpec, hostPorts: readonly number[]): HealthCheck | undefined {
+  const hc = spec.healthCheck;
+  if (hc === undefined) return undefined;
+  const timing = {
+    delay_seconds: 0,
+    interval_seconds: hc.intervalSeconds,
+    timeout_seconds: hc.timeoutSeconds,
+    grace_period_seconds: hc.gracePeriodSeconds,
+    consecutive_failures: hc.maxConsecutiveFailures,
+  };
+  if (hc.type === 'command') {
+    return { ...timing, type: 'COMMAND', command: { shell: true, value: hc.command } };
+  }
+  const port = resolvePort(spec, hc.port, hostPorts);
+  if (hc.type === 'http') {
+    return { ...timing, type: 'HTTP', http: { scheme: hc.scheme, port, path: hc.path } };
+  }
+  return { ...timing, type: 'TCP', tcp: { port } };
+}
+
+/** A health check's port: a declared port's name → its host port; a number as given. */
+function resolvePort(spec: TaskSpec, port: string | number, hostPorts: readonly number[]): number {
+  if (typeof port === 'number') return port;
+  const i = spec.ports.findIndex((p) => p.name === port);
+  const host = i < 0 ? undefined : hostPorts[i];
+  if (host === undefined) {
+    throw new BerthError(
+      'SPEC_INVALID',
+      `task ${spec.name}: healthCheck.port '${port}' names no declared port`,
+      {
+        component: COMPONENT,
+        hint: `Use one of the names in spec.ports (${spec.ports.map((p) => p.name).join(', ') || 'none declared'}) or a port number.`,
+      },
+    );
+  }
+  return host;
+}
+
+function discoveryInfo(input: TaskInfoInput): DiscoveryInfo {
+  const { spec, hostPorts } = input;
+  return {
+    visibility: 'FRAMEWORK',
+    name: input.discoveryName ?? spec.name,
+    ports: {
+      ports: spec.ports.flatMap((p, i) => {
+        const number = hostPorts[i];
+        return number === undefined ? [] : [{ number, name: p.name, protocol: p.protocol }];
+      }),
+    },
+  };
+}
+
+function labels(input: TaskInfoInput): Label[] {
+  const out = new Map<string, string>(Object.entries(input.spec.labels));
+  out.set(BERTH_LABELS.taskId, input.taskId);
+  out.set(BERTH_LABELS.tenant, input.spec.tenant);
+  out.set(BERTH_LABELS.specHash, input.specHash);
+  if (input.service !== undefined) out.set(BERTH_LABELS.service, input.service);
+  if (input.job !== undefined) out.set(BERTH_LABELS.job, input.job);
+  return [...out].map(([key, value]) => ({ key, value }));
+}
+
+/** Resources in the wire form, allocated to `role` (MULTI_ROLE frameworks must say which). */
+function mesosResources(res: Resources, role: string): Resource[] {
+  return toMesosResources(res, { allocationRole: role }) as unknown as Resource[];
+}
+
+/** What the task asks of the agent: its requests plus the host ports it was given. */
+export function taskResources(spec: TaskSpec, hostPorts: readonly number[]): Resources {
+  const requests = spec.resources.requests;
+  return hostPorts.length === 0
+    ? requests
+    : Resources.of({
+        cpu: requests.cpu,
+        memory: requests.memory,
+        disk: requests.disk,
+        gpus: requests.gpus,
+        extended: requests.extended,
+        ports: PortRanges.fromPorts(hostPorts),
+      });
+}
+
+/** The `TaskInfo` that launches one Berth task on one agent. */
+export function buildTaskInfo(input: TaskInfoInput): TaskInfo {
+  const { spec } = input;
+  const env = taskEnvironment(spec, input.hostname, input.hostPorts);
+  const container: ContainerInfo | undefined =
+    spec.image === undefined
+      ? undefined
+      : { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: spec.image } } } };
+  const hc = healthCheck(spec, input.hostPorts);
+  return {
+    name: spec.name,
+    task_id: { value: input.mesosTaskId ?? input.taskId },
+    agent_id: { value: input.agentId },
+    resources: mesosResources(taskResources(spec, input.hostPorts), input.role),
+    command: commandInfo(spec, env),
+    ...(container === undefined ? {} : { container }),
+    ...(hc === undefined ? {} : { health_check: hc }),
+    kill_policy: { grace_period: durationInfo(spec.killGracePeriodSeconds) },
+    labels: { labels: labels(input) },
+    discovery: discoveryInfo(input),
+  };
+}
+
+/** What the default executor of a LAUNCH_GROUP takes on top of the group's tasks (Mesos needs some). */
+export const GROUP_EXECUTOR_RESOURCES: Resources = Resources.of({ cpu: 100, memory: 32 * 1024 * 1024 });
+
+/** The DEFAULT executor that runs a gang's tasks on one agent (LAUNCH_GROUP). */
+export function groupExecutorInfo(executorId: string, frameworkId: string, role: string): ExecutorInfo {
+  return {
+    type: 'DEFAULT',
+    executor_id: { value: executorId },
+    framework_id: { value: frameworkId },
+    resources: mesosResources(GROUP_EXECUTOR_RESOURCES, role),
+  };
+}
