@@ -27,12 +27,28 @@ import type {
 import { MAX_NODE_SCORE } from './plugin.ts';
 import type { PlacementProfile, PluginRegistry } from './registry.ts';
 import type { SeededRandom } from './seeded-random.ts';
+import {
+  finishScore,
+  type IndexedScore,
+  type IndexScratch,
+  NotIndexable,
+  ShapeIndex,
+} from './shape-index.ts';
 import type { Snapshot } from './snapshot.ts';
 import { type Status, withPlugin } from './status.ts';
 import type { PlacementTask } from './task.ts';
 
 const COMPONENT = 'core/placement';
 const MIN_FEASIBLE_NODES_TO_FIND = 100;
+/** Memory the per-shape indexes of one snapshot may use before the least recently used go. */
+const INDEX_BUDGET_BYTES = 192 * 1024 * 1024;
+const NO_CANDIDATES = new Int32Array(0);
+
+interface IndexCache {
+  /** Insertion order is recency: a used index is moved to the end. */
+  readonly indexes: Map<string, ShapeIndex>;
+  bytes: number;
+}
 
 export interface CycleOptions {
   readonly random: SeededRandom;
@@ -40,6 +56,11 @@ export interface CycleOptions {
   readonly alternatives?: number;
   /** Include per-node rejection detail for unplaceable tasks. */
   readonly nodeDetail?: boolean;
+  /**
+   * Use the per-shape indexes when every plugin allows it (default true). `false` scans every
+   * node for every task; the placements and explanations are the same either way.
+   */
+  readonly indexed?: boolean;
 }
 
 export type CycleResult =
@@ -93,6 +114,16 @@ export class Framework {
   #scores: Float64Array[] = [];
   #total = new Float64Array(0);
   #nextStart = 0;
+  readonly #indexedScores: readonly IndexedScore[];
+  #indexable: boolean;
+  readonly #indexes = new WeakMap<Snapshot, IndexCache>();
+  #scratch: IndexScratch = {
+    list: new Int32Array(0),
+    kept: new Int32Array(0),
+    seen: new Int32Array(0),
+    scores: [],
+    stamp: 0,
+  };
 
   private constructor(profile: PlacementProfile, plugins: readonly { plugin: AnyPlugin; weight: number }[]) {
     this.profile = profile;
@@ -125,6 +156,19 @@ export class Framework {
     );
     this.#skipFilter = new Uint8Array(this.filter.length);
     this.#skipScore = new Uint8Array(this.score.length);
+    const kinds = this.score.map(({ plugin }) => {
+      if (plugin.shapeKey === undefined) return -1;
+      if (plugin.normalizeScore === undefined) return 0;
+      // 3: a normalisation the index cannot follow; indexable only while pre-score skips it.
+      return plugin.normalization === 'max' ? 1 : plugin.normalization === 'reverse-max' ? 2 : 3;
+    });
+    this.#indexable = kinds.every((k) => k >= 0);
+    this.#indexedScores = this.score.map(({ plugin, weight }, i) => ({
+      plugin,
+      weight,
+      normalization: (kinds[i]! === 3 ? 0 : Math.max(0, kinds[i]!)) as 0 | 1 | 2,
+      mustSkip: kinds[i] === 3,
+    }));
   }
 
   /**
@@ -211,6 +255,13 @@ export class Framework {
     this.#scores = this.score.map(() => new Float64Array(n));
     this.#total = new Float64Array(n);
     this.#nextStart = 0;
+    this.#scratch = {
+      list: new Int32Array(n),
+      kept: new Int32Array(n),
+      seen: new Int32Array(n),
+      scores: this.#scores,
+      stamp: 0,
+    };
   }
 
   /** Runs one scheduling cycle for `task` (the snapshot is not changed). */
@@ -232,10 +283,15 @@ export class Framework {
       return this.#rejectAll(ctx, withPlugin(s, p.name), options);
     }
 
-    // Filter, in chunks when sampling so that only enough nodes are visited.
-    const cand = this.#candidates;
     const pct = this.profile.percentageOfNodesToScore;
     const sampling = pct !== undefined && pct < 100 && n > MIN_FEASIBLE_NODES_TO_FIND;
+    if (!sampling && this.#indexable && options.indexed !== false) {
+      const result = this.#indexedCycle(ctx, options);
+      if (result !== undefined) return result;
+    }
+
+    // Filter, in chunks when sampling so that only enough nodes are visited.
+    const cand = this.#candidates;
     const wanted = sampling ? Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.floor((n * pct) / 100)) : n;
     const start = sampling ? this.#nextStart % n : 0;
     let feasible = 0;
@@ -332,6 +388,118 @@ export class Framework {
       ctx,
       explanation: this.#placed(snapshot, pick, feasible, visited, ties, options.alternatives ?? 3),
     };
+  }
+
+  /** The task's shape: the keys of every filter that runs and every score plugin, or undefined. */
+  #shapeKey(ctx: PlacementContext): string | undefined {
+    let key = '';
+    for (let f = 0; f < this.filter.length; f++) {
+      if (this.#skipFilter[f] === 1) {
+        key += '\u0000-';
+        continue;
+      }
+      const k = this.filter[f]!.shapeKey?.(ctx);
+      if (k === undefined) return undefined;
+      key += `\u0000${k}`;
+    }
+    for (const { plugin } of this.score) {
+      const k = plugin.shapeKey?.(ctx);
+      if (k === undefined) return undefined;
+      key += `\u0001${k}`;
+    }
+    return key;
+  }
+
+  #indexFor(snapshot: Snapshot, key: string): { index: ShapeIndex; fresh: boolean } {
+    let cache = this.#indexes.get(snapshot);
+    if (cache === undefined) {
+      cache = { indexes: new Map(), bytes: 0 };
+      this.#indexes.set(snapshot, cache);
+    }
+    const found = cache.indexes.get(key);
+    if (found !== undefined) {
+      cache.indexes.delete(key);
+      cache.indexes.set(key, found);
+      return { index: found, fresh: false };
+    }
+    const index = new ShapeIndex(snapshot.size, this.#indexedScores);
+    cache.bytes += index.bytes;
+    for (const [k, old] of cache.indexes) {
+      if (cache.bytes <= INDEX_BUDGET_BYTES) break;
+      cache.indexes.delete(k);
+      cache.bytes -= old.bytes;
+    }
+    cache.indexes.set(key, index);
+    return { index, fresh: true };
+  }
+
+  /**
+   * Filter, score and select through the task shape's index. Undefined when the task cannot use
+   * one (a plugin gives no key) or a plugin broke its promise (then indexing is off for good).
+   */
+  #indexedCycle(ctx: PlacementContext, options: CycleOptions): CycleResult | undefined {
+    const key = this.#shapeKey(ctx);
+    if (key === undefined) return undefined;
+    const { index, fresh } = this.#indexFor(ctx.snapshot, key);
+    try {
+      index.refreshFilters(ctx, this.filter, this.#skipFilter, this.#scratch, fresh);
+      if (index.feasible === 0) return this.#diagnose(ctx, options);
+      const skipScore = this.#skipScore;
+      skipScore.fill(0);
+      for (let i = 0; i < this.preScore.length; i++) {
+        const p = this.preScore[i]!;
+        const s = p.preScore(ctx, NO_CANDIDATES, 0);
+        if (s === undefined || s.code === 'Success') continue;
+        if (s.code === 'Skip') {
+          const j = this.#preScoreToScore[i]!;
+          if (j >= 0) skipScore[j] = 1;
+          continue;
+        }
+        return this.#rejectAll(ctx, withPlugin(s, p.name), options);
+      }
+      index.refreshScores(ctx, this.#indexedScores, skipScore, this.#scratch);
+    } catch (err) {
+      if (!(err instanceof NotIndexable)) throw err;
+      this.#indexable = false;
+      this.#indexes.delete(ctx.snapshot);
+      return undefined;
+    }
+    const ties = index.ties;
+    const node = ties === 1 ? index.nth(0) : index.nth(options.random.nextInt(ties));
+    const snapshot = ctx.snapshot;
+    const alternatives: ScoredNode[] = index.alternatives(node, options.alternatives ?? 3).map((a) => ({
+      nodeId: snapshot.ids[a]!,
+      score: index.total(a),
+      scores: this.#nodeScores(ctx, index, a),
+    }));
+    const body = {
+      nodeId: snapshot.ids[node]!,
+      score: index.total(node),
+      scores: this.#nodeScores(ctx, index, node),
+      alternatives,
+      totalNodes: snapshot.size,
+      evaluatedNodes: snapshot.size,
+      feasibleNodes: index.feasible,
+      tiedNodes: ties,
+    };
+    return {
+      kind: 'placed',
+      node,
+      ctx,
+      explanation: { kind: 'placed', ...body, message: placedMessage(body) },
+    };
+  }
+
+  /** Each scoring plugin's finished score on one node, for explanations of the indexed path. */
+  #nodeScores(ctx: PlacementContext, index: ShapeIndex, node: number): PluginScore[] {
+    const out: PluginScore[] = [];
+    for (let i = 0; i < this.score.length; i++) {
+      if (this.#skipScore[i] === 1) continue;
+      const { plugin, weight, normalization } = this.#indexedScores[i]!;
+      const score = finishScore(plugin.score(ctx, node), normalization, index.normMax(i));
+      out.push({ plugin: plugin.name, score, weight });
+    }
+    return out;
   }
 
   #pluginScores(k: number): PluginScore[] {

@@ -34,6 +34,11 @@ export interface PlaceOptions {
   };
   /** Start time recorded on placed tasks in the snapshot (epoch ms). */
   readonly now?: number;
+  /**
+   * Use per-shape indexes instead of scanning every node for every task (default true). The
+   * result is identical; `false` is for comparisons and debugging.
+   */
+  readonly indexed?: boolean;
 }
 
 export interface Placement {
@@ -110,6 +115,7 @@ export function place(
     random,
     alternatives: options.explain?.alternatives ?? 3,
     nodeDetail: options.explain?.nodes ?? false,
+    indexed: options.indexed ?? true,
   };
   // Placements (in queue order) as slots, so a task allowed later keeps its queue position.
   const slots: (Pending | Unplaceable)[] = [];

@@ -22,6 +22,34 @@ export interface Plugin {
   readonly name: string;
 }
 
+/**
+ * Opt-in to the framework's indexed path. When every filter and score plugin of a profile gives
+ * a key for a task, the framework keeps, per snapshot and per key (a task *shape*), the feasible
+ * nodes and their total scores in an index that it updates only at the nodes changed since (a
+ * placement changes one node), instead of scanning every node for every task. The result is the
+ * same node, score, ties and explanation as the full scan.
+ *
+ * A plugin that implements `shapeKey` promises, for tasks with equal keys:
+ * - `filter`/`filterAll` and `score`/`scoreAll` depend only on the key and the node's own state
+ *   (labels, taints, unschedulable, allocatable, allocated, free ports) — not on other nodes or
+ *   on the tasks running anywhere;
+ * - scores are integers (upstream's are int64), and `normalizeScore` is absent or is what
+ *   `normalization` names (or `preScore` skips the plugin for every task it gives a key for);
+ * - `preScore` reads neither its candidates nor their count (the indexed path passes none).
+ */
+export interface ShapeAware {
+  /**
+   * What of the task this plugin reads, as text (`''` when nothing), or `undefined` when, for this
+   * task, the plugin also looks at other nodes or tasks (counts per domain): the cycle then scans.
+   */
+  shapeKey?(ctx: PlacementContext): string | undefined;
+  /**
+   * For score plugins whose `normalizeScore` is `normalizeToMax` over the feasible nodes:
+   * `'max'`, or `'reverse-max'` for the reversed form.
+   */
+  readonly normalization?: 'max' | 'reverse-max';
+}
+
 /** Orders the queue: `less(a, b)` is true when `a` should be placed before `b`. One per profile. */
 export interface QueueSortPlugin extends Plugin {
   less(a: PlacementTask, b: PlacementTask): boolean;
@@ -32,7 +60,7 @@ export interface PreFilterPlugin extends Plugin {
   preFilter(ctx: PlacementContext): PluginStatus;
 }
 
-export interface FilterPlugin extends Plugin {
+export interface FilterPlugin extends Plugin, ShapeAware {
   /** Whether the task fits on `node`, with countable reasons when it does not. */
   filter(ctx: PlacementContext, node: number): PluginStatus;
   /**
@@ -62,7 +90,7 @@ export interface PreScorePlugin extends Plugin {
   preScore(ctx: PlacementContext, candidates: Int32Array, count: number): PluginStatus;
 }
 
-export interface ScorePlugin extends Plugin {
+export interface ScorePlugin extends Plugin, ShapeAware {
   /** A score for `node` (0–100 after normalisation; the framework clamps). */
   score(ctx: PlacementContext, node: number): number;
   /** Optional fast path: `out[k] = score(candidates[k])` for k < count. Must agree with `score`. */
@@ -103,5 +131,6 @@ export type AnyPlugin = Plugin &
       Pick<PreScorePlugin, 'preScore'> &
       Pick<ScorePlugin, 'score' | 'scoreAll' | 'normalizeScore'> &
       Pick<ReservePlugin, 'reserve' | 'unreserve'> &
-      Pick<PermitPlugin, 'permit'>
+      Pick<PermitPlugin, 'permit'> &
+      ShapeAware
   >;

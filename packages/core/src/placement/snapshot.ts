@@ -7,7 +7,7 @@
 import { BerthError } from '../cluster/errors.ts';
 import { PortRanges } from '../resources/index.ts';
 import type { TaintEffect } from '../spec/index.ts';
-import type { PlacementResources, PlacementResourcesInput, PlacementTask } from './task.ts';
+import type { PlacementResources, PlacementResourcesInput, PlacementTask, TaskAffinityRule } from './task.ts';
 import { toPlacementResources } from './task.ts';
 
 export interface Taint {
@@ -27,6 +27,17 @@ export interface RunningTask {
   /** Epoch milliseconds; preemption prefers to keep older tasks. */
   readonly startTime?: number;
   readonly requests?: PlacementResources;
+  /**
+   * The task's required anti-affinity: no task it matches may join it in the same domain. The
+   * engine checks it against incoming tasks (symmetry, as kube-scheduler's InterPodAffinity does).
+   */
+  readonly antiAffinity?: readonly TaskAffinityRule[];
+}
+
+/** A running task with required anti-affinity, and its node. */
+export interface AntiAffinityHolder {
+  readonly node: number;
+  readonly task: RunningTask;
 }
 
 export interface SnapshotNodeInput {
@@ -161,7 +172,12 @@ export class Snapshot {
   readonly #columns: Map<string, AttributeColumn>;
   readonly #counters: Map<string, TaskCounter>;
   readonly #memo: Map<string, unknown>;
+  readonly #holders: AntiAffinityHolder[];
   #version = 0;
+  /** Nodes changed by assume/forget/touch, oldest first; `#logBase` is the mark of `#log[0]`. */
+  #log = new Int32Array(64);
+  #logLength = 0;
+  #logBase = 0;
 
   private constructor(parts: {
     ids: string[];
@@ -202,6 +218,17 @@ export class Snapshot {
     this.#columns = parts.columns;
     this.#counters = parts.counters;
     this.#memo = parts.memo;
+    this.#holders = [];
+    parts.tasks.forEach((list, node) => {
+      for (const task of list)
+        if (task.antiAffinity !== undefined && task.antiAffinity.length > 0)
+          this.#holders.push({ node, task });
+    });
+  }
+
+  /** Running tasks (and tasks placed in this batch) that carry required anti-affinity rules. */
+  get antiAffinityHolders(): readonly AntiAffinityHolder[] {
+    return this.#holders;
   }
 
   /** Builds a snapshot. Throws SPEC_INVALID (listing every problem) on duplicate ids or bad amounts. */
@@ -297,6 +324,51 @@ export class Snapshot {
   /** Increases on every assume/forget; caches keyed on it know when to refresh. */
   get version(): number {
     return this.#version;
+  }
+
+  /**
+   * A position in the log of changed nodes. Every change to a node's allocations, ports or tasks
+   * (`assume`, `forget`, `touch`) appends the node; caches remember the mark they are current at.
+   */
+  get changeMark(): number {
+    return this.#logBase + this.#logLength;
+  }
+
+  /**
+   * The nodes changed since `mark` (oldest first, possibly repeated), or `undefined` when the log
+   * no longer reaches back that far (then treat every node as changed). The view is only valid
+   * until the next change.
+   */
+  changedSince(mark: number): Int32Array | undefined {
+    if (mark < this.#logBase || mark > this.changeMark) return undefined;
+    return this.#log.subarray(mark - this.#logBase, this.#logLength);
+  }
+
+  /**
+   * Records that `node` changed outside `assume`/`forget` (code that edits the resource columns
+   * or tasks directly must call it, so the engine's per-shape indexes see the change).
+   */
+  touch(node: number): void {
+    if (!(node >= 0 && node < this.size)) {
+      throw new BerthError('INTERNAL', `touch: no node with index ${node}`, { component: COMPONENT });
+    }
+    this.#record(node);
+    this.#version++;
+  }
+
+  #record(node: number): void {
+    if (this.#logLength === this.#log.length) {
+      if (this.#logLength >= Math.max(65_536, 8 * this.size)) {
+        // Forget the history: older marks now read as "everything changed".
+        this.#logBase += this.#logLength;
+        this.#logLength = 0;
+      } else {
+        const grown = new Int32Array(this.#log.length * 2);
+        grown.set(this.#log);
+        this.#log = grown;
+      }
+    }
+    this.#log[this.#logLength++] = node;
   }
 
   indexOf(id: string): number {
@@ -439,9 +511,12 @@ export class Snapshot {
       priority: task.priority,
       requests: task.requests,
       ...(startTime === undefined ? {} : { startTime }),
+      ...(task.taskAntiAffinity.length === 0 ? {} : { antiAffinity: task.taskAntiAffinity }),
     };
     this.#tasks[node]!.push(running);
+    if (running.antiAffinity !== undefined) this.#holders.push({ node, task: running });
     for (const c of this.#counters.values()) if (c.matches(running)) c.bump(node, 1);
+    this.#record(node);
     this.#version++;
     return { node, task, ports };
   }
@@ -457,6 +532,10 @@ export class Snapshot {
       });
     }
     const [running] = list.splice(at, 1);
+    if (running!.antiAffinity !== undefined) {
+      const h = this.#holders.findIndex((x) => x.task === running);
+      if (h >= 0) this.#holders.splice(h, 1);
+    }
     const r = task.requests;
     this.cpu.used[node]! -= r.cpu;
     this.memory.used[node]! -= r.memory;
@@ -465,6 +544,7 @@ export class Snapshot {
     for (const [name, v] of r.extended) this.#extendedColumn(name).used[node]! -= v;
     if (a.ports.length > 0) this.#setPorts(node, this.#freePorts[node]!.add(PortRanges.fromPorts(a.ports)));
     for (const c of this.#counters.values()) if (c.matches(running!)) c.bump(node, -1);
+    this.#record(node);
     this.#version++;
   }
 

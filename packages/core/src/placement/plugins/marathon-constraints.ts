@@ -123,6 +123,10 @@ function hasConstraints(task: PlacementTask): boolean {
 
 export const MarathonConstraints = {
   name: 'MarathonConstraints',
+  /** Constraints count the app's tasks across nodes: such tasks always scan. */
+  shapeKey(ctx: PlacementContext) {
+    return hasConstraints(ctx.task) ? undefined : '';
+  },
   preFilter(ctx: PlacementContext) {
     if (!hasConstraints(ctx.task)) return SKIP;
     evaluate(ctx);

@@ -51,6 +51,18 @@ function preferredScores(snapshot: Snapshot, task: PlacementTask): Float64Array 
   });
 }
 
+const keys = new WeakMap<PlacementTask, string>();
+
+function affinityKey(task: PlacementTask): string {
+  if (!hasRequired(task) && task.preferredNodeAffinity.length === 0) return '';
+  let k = keys.get(task);
+  if (k === undefined) {
+    k = canonicalKey([task.nodeSelector, task.requiredNodeAffinity ?? null, task.preferredNodeAffinity]);
+    keys.set(task, k);
+  }
+  return k;
+}
+
 function hasRequired(task: PlacementTask): boolean {
   for (const _ in task.nodeSelector) return true;
   return task.requiredNodeAffinity !== undefined;
@@ -62,6 +74,10 @@ function hasRequired(task: PlacementTask): boolean {
  */
 export const NodeAffinityPlugin = {
   name: 'NodeAffinity',
+  normalization: 'max',
+  shapeKey(ctx: PlacementContext) {
+    return affinityKey(ctx.task);
+  },
   preFilter(ctx: PlacementContext) {
     if (!hasRequired(ctx.task)) return SKIP;
     ctx.state.write(MASK, requiredMask(ctx.snapshot, ctx.task));

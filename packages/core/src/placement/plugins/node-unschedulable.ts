@@ -10,6 +10,9 @@ const REJECTED: Status = unresolvable('node is unschedulable');
 /** Keeps tasks off cordoned / draining nodes (Mesos agents in maintenance, `kubectl cordon`). */
 export const NodeUnschedulable = {
   name: 'NodeUnschedulable',
+  shapeKey(ctx: PlacementContext) {
+    return tolerated(ctx.task.tolerations, UNSCHEDULABLE_TAINT) ? 't' : '';
+  },
   filter(ctx: PlacementContext, node: number) {
     if (ctx.snapshot.unschedulable[node] === 0) return undefined;
     return tolerated(ctx.task.tolerations, UNSCHEDULABLE_TAINT) ? undefined : REJECTED;

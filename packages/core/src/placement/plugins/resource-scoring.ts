@@ -193,6 +193,11 @@ function resourceScorer(
   };
   return {
     name,
+    shapeKey(ctx: PlacementContext) {
+      let key = '';
+      for (const r of resources) key += `${requestOf(ctx.task, r.name)},`;
+      return key;
+    },
     preScore(ctx: PlacementContext) {
       return skipBestEffort && get(ctx).allZero ? SKIP : undefined;
     },

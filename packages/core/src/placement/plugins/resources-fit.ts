@@ -40,6 +40,13 @@ function free(c: ResourceColumn, i: number): number {
  */
 export const ResourcesFit = {
   name: 'ResourcesFit',
+  shapeKey(ctx: PlacementContext) {
+    const { requests: r, fixedPorts, dynamicPorts } = ctx.task;
+    let key = `${r.cpu},${r.memory},${r.disk},${r.gpus}`;
+    for (const [name, v] of r.extended) key += `,${name}=${v}`;
+    if (fixedPorts.length > 0 || dynamicPorts > 0) key += `|${fixedPorts.join(',')}|${dynamicPorts}`;
+    return key;
+  },
   preFilter(ctx: PlacementContext) {
     fitState(ctx);
     return undefined;

@@ -39,6 +39,17 @@ function buildTable(snapshot: Snapshot, tolerations: readonly Toleration[]): Tol
   return { rejected, ok, preferCount };
 }
 
+const keys = new WeakMap<readonly Toleration[], string>();
+
+function tolerationsKey(tolerations: readonly Toleration[]): string {
+  let k = keys.get(tolerations);
+  if (k === undefined) {
+    k = canonicalKey(tolerations);
+    keys.set(tolerations, k);
+  }
+  return k;
+}
+
 function table(ctx: PlacementContext): TolerationTable {
   let t = ctx.state.read(TABLE);
   if (t === undefined) {
@@ -46,7 +57,7 @@ function table(ctx: PlacementContext): TolerationTable {
     t =
       tolerations.length === 0
         ? ctx.snapshot.memo('TaintToleration/none', () => buildTable(ctx.snapshot, []))
-        : ctx.snapshot.memo(`TaintToleration/${canonicalKey(tolerations)}`, () =>
+        : ctx.snapshot.memo(`TaintToleration/${tolerationsKey(tolerations)}`, () =>
             buildTable(ctx.snapshot, tolerations),
           );
     ctx.state.write(TABLE, t);
@@ -60,6 +71,10 @@ function table(ctx: PlacementContext): TolerationTable {
  */
 export const TaintToleration = {
   name: 'TaintToleration',
+  normalization: 'reverse-max',
+  shapeKey(ctx: PlacementContext) {
+    return ctx.task.tolerations.length === 0 ? '' : tolerationsKey(ctx.task.tolerations);
+  },
   preFilter(ctx: PlacementContext) {
     table(ctx);
     return undefined;
