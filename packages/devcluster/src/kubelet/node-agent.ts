@@ -7,10 +7,13 @@
  */
 
 import { BerthError } from '@berth/core';
-import { type V1Lease, V1MicroTime, type V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import type { Engine, EngineNode } from '../engine/index.ts';
-import { COMPONENT, describeError, type KubeletClient, MERGE_PATCH, statusOf } from './kube-client.ts';
+import { COMPONENT, describeError, type KubeletClient, statusOf } from './kube-client.ts';
+import { Limiter } from './limiter.ts';
 import { LABELS, NOT_READY_TAINT, nodeConditions, nodeObject, nodeStatus } from './node-object.ts';
+
+const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -20,22 +23,39 @@ export interface NodeAgentOptions {
   readonly nodeIds: readonly string[];
   readonly kubeletPort: number;
   readonly maxPods: number;
+  /** The client's request concurrency (registrations use half of it). */
+  readonly concurrency: number;
   readonly leaseDurationSeconds: number;
   readonly heartbeatSeconds: number;
   readonly statusUpdateSeconds: number;
   readonly onError: (error: unknown) => void;
 }
 
+/** A Lease as JSON (the fast path skips client-node's models). */
+interface LeaseJson {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: Record<string, unknown>;
+  readonly spec?: Record<string, unknown>;
+}
+
+/** Now as a MicroTime: RFC 3339 with exactly six fractional digits, as the apiserver parses it. */
+function microTime(): string {
+  return new Date().toISOString().replace(/Z$/, '000Z');
+}
+
 interface NodeState {
   readonly id: string;
   uid: string | undefined;
-  lease: V1Lease | undefined;
+  lease: LeaseJson | undefined;
   nextLeaseAt: number;
   nextStatusAt: number;
   leaseBusy: boolean;
   statusBusy: boolean;
   readySince: Date;
   registered: boolean;
+  /** Position in (0, 1] among the kubelet's nodes, to spread status heartbeats. */
+  readonly slot: number;
 }
 
 export class NodeAgent {
@@ -47,7 +67,7 @@ export class NodeAgent {
 
   constructor(options: NodeAgentOptions) {
     this.#o = options;
-    for (const id of options.nodeIds) {
+    options.nodeIds.forEach((id, i) => {
       this.#nodes.set(id, {
         id,
         uid: undefined,
@@ -58,8 +78,9 @@ export class NodeAgent {
         statusBusy: false,
         readySince: new Date(),
         registered: false,
+        slot: (i + 1) / options.nodeIds.length,
       });
-    }
+    });
   }
 
   owns(nodeName: string): boolean {
@@ -74,14 +95,25 @@ export class NodeAgent {
   /** Registers every node (Node, status, Lease), then starts the heartbeat timer. */
   async start(): Promise<void> {
     await this.#ensureLeaseNamespace();
+    // The timer runs while nodes register: each node's renewals start one interval after its own
+    // registration, so a long join never lets early leases go stale, and the renewals inherit the
+    // spread of the registrations (the request queue spaces those out).
+    const tickMs = Math.max(20, Math.min(250, (this.#o.heartbeatSeconds * 1000) / 20));
+    this.#timer = setInterval(() => this.#tick(), tickMs);
+    this.#timer.unref?.();
     const all = [...this.#nodes.values()];
     const failures: string[] = [];
+    // A few nodes register at a time, so renewals of registered nodes never queue behind thousands
+    // of pending registrations.
+    const joining = new Limiter(Math.max(1, Math.floor(this.#o.concurrency / 2)));
     await Promise.all(
       all.map((n) =>
-        this.#register(n).catch((error: unknown) => {
-          if (error instanceof BerthError && error.code === 'CONFLICT') throw error;
-          failures.push(`${n.id}: ${describeError(error)}`);
-        }),
+        joining
+          .run(() => this.#register(n))
+          .catch((error: unknown) => {
+            if (error instanceof BerthError && error.code === 'CONFLICT') throw error;
+            failures.push(`${n.id}: ${describeError(error)}`);
+          }),
       ),
     );
     if (failures.length > 0) {
@@ -94,17 +126,6 @@ export class NodeAgent {
         },
       );
     }
-    // Spread the renewals evenly over one interval, whatever order registration finished in.
-    const period = this.#o.heartbeatSeconds * 1000;
-    const statusPeriod = this.#o.statusUpdateSeconds * 1000;
-    const now = Date.now();
-    all.forEach((n, i) => {
-      n.nextLeaseAt = now + (period * (i + 1)) / all.length;
-      n.nextStatusAt = now + (statusPeriod * (i + 1)) / all.length;
-    });
-    const tickMs = Math.max(20, Math.min(250, period / 20));
-    this.#timer = setInterval(() => this.#tick(), tickMs);
-    this.#timer.unref?.();
   }
 
   async close(deleteNodes: boolean): Promise<void> {
@@ -196,18 +217,15 @@ export class NodeAgent {
     const { client } = this.#o;
     const engineNode = this.#engineNode(n.id);
     const now = new Date();
-    const body = nodeObject(engineNode, {
-      kubeletPort: this.#o.kubeletPort,
-      maxPods: this.#o.maxPods,
-      now,
-      ready: true,
-    });
+    const objectOptions = { kubeletPort: this.#o.kubeletPort, maxPods: this.#o.maxPods, now, ready: true };
+    const body = nodeObject(engineNode, objectOptions);
+    const path = `/api/v1/nodes/${encodeURIComponent(n.id)}`;
     let node: V1Node;
     try {
-      node = await client.call('create node', () => client.core.createNode({ body }));
+      node = (await client.json('create node', 'POST', '/api/v1/nodes', body)) as V1Node;
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
-      const existing = await client.call('get node', () => client.core.readNode({ name: n.id }));
+      const existing = (await client.json('get node', 'GET', path)) as V1Node;
       if (existing.metadata?.labels?.[LABELS.virtual] !== 'true') {
         throw new BerthError(
           'CONFLICT',
@@ -218,53 +236,47 @@ export class NodeAgent {
           },
         );
       }
-      node = await client.call('patch node', () =>
-        client.core.patchNode(
-          {
-            name: n.id,
-            body: {
-              metadata: { labels: body.metadata?.labels, annotations: body.metadata?.annotations },
-              spec: { taints: body.spec?.taints ?? null },
-            },
-          },
-          MERGE_PATCH,
-        ),
-      );
+      const patch = {
+        metadata: { labels: body.metadata?.labels, annotations: body.metadata?.annotations },
+        spec: { taints: body.spec?.taints ?? null },
+      };
+      node = (await client.json('patch node', 'PATCH', path, patch, MERGE_PATCH_TYPE)) as V1Node;
     }
     n.uid = node.metadata?.uid;
     // A real control plane taints new nodes not-ready at admission; the owner clears it once Ready.
     const taints = node.spec?.taints ?? [];
     if (taints.some((t) => t.key === NOT_READY_TAINT)) {
       const kept = taints.filter((t) => t.key !== NOT_READY_TAINT);
-      await client.call('patch node', () =>
-        client.core.patchNode(
-          { name: n.id, body: { spec: { taints: kept.length === 0 ? null : kept } } },
-          MERGE_PATCH,
-        ),
+      await client.json(
+        'patch node',
+        'PATCH',
+        path,
+        { spec: { taints: kept.length === 0 ? null : kept } },
+        MERGE_PATCH_TYPE,
       );
     }
     // Status is a subresource: write it explicitly (create may drop it).
     n.readySince = now;
-    await client.call('patch node status', () =>
-      client.core.patchNodeStatus(
-        {
-          name: n.id,
-          body: {
-            status: nodeStatus(
-              engineNode,
-              { kubeletPort: this.#o.kubeletPort, maxPods: this.#o.maxPods, now, ready: true },
-              now,
-            ),
-          },
-        },
-        MERGE_PATCH,
-      ),
+    await client.json(
+      'patch node status',
+      'PATCH',
+      `${path}/status`,
+      { status: nodeStatus(engineNode, objectOptions, now) },
+      MERGE_PATCH_TYPE,
     );
     await this.#createLease(n);
+    const registered = Date.now();
+    n.nextLeaseAt = registered + this.#o.heartbeatSeconds * 1000;
+    // Full status heartbeats spread evenly over their (long) interval by the node's slot.
+    n.nextStatusAt = registered + this.#o.statusUpdateSeconds * 1000 * n.slot;
     n.registered = true;
   }
 
-  #leaseBody(n: NodeState): V1Lease {
+  #leasePath(n: NodeState, named: boolean): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases${named ? `/${encodeURIComponent(n.id)}` : ''}`;
+  }
+
+  #leaseBody(n: NodeState): LeaseJson {
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -278,7 +290,7 @@ export class NodeAgent {
       spec: {
         holderIdentity: n.id,
         leaseDurationSeconds: this.#o.leaseDurationSeconds,
-        renewTime: new V1MicroTime(),
+        renewTime: microTime(),
       },
     };
   }
@@ -286,14 +298,15 @@ export class NodeAgent {
   async #createLease(n: NodeState): Promise<void> {
     const { client } = this.#o;
     try {
-      n.lease = await client.call('create lease', () =>
-        client.coordination.createNamespacedLease({ namespace: LEASE_NAMESPACE, body: this.#leaseBody(n) }),
-      );
+      n.lease = (await client.json(
+        'create lease',
+        'POST',
+        this.#leasePath(n, false),
+        this.#leaseBody(n),
+      )) as LeaseJson;
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
-      n.lease = await client.call('get lease', () =>
-        client.coordination.readNamespacedLease({ name: n.id, namespace: LEASE_NAMESPACE }),
-      );
+      n.lease = (await client.json('get lease', 'GET', this.#leasePath(n, true))) as LeaseJson;
       await this.#renewLease(n);
     }
   }
@@ -302,28 +315,25 @@ export class NodeAgent {
     const { client } = this.#o;
     n.leaseBusy = true;
     try {
+      // One PUT of the cached lease (its resourceVersion guards against lost updates).
       const base = n.lease ?? this.#leaseBody(n);
-      const body: V1Lease = {
+      const body: LeaseJson = {
         ...base,
         spec: {
           ...base.spec,
           holderIdentity: n.id,
           leaseDurationSeconds: this.#o.leaseDurationSeconds,
-          renewTime: new V1MicroTime(),
+          renewTime: microTime(),
         },
       };
-      n.lease = await client.call('renew lease', () =>
-        client.coordination.replaceNamespacedLease({ name: n.id, namespace: LEASE_NAMESPACE, body }),
-      );
+      n.lease = (await client.json('renew lease', 'PUT', this.#leasePath(n, true), body)) as LeaseJson;
     } catch (error) {
       const code = statusOf(error);
       if (code === 409) {
         // Someone else wrote it: re-read; the next tick renews on top of it.
-        n.lease = await client
-          .call('get lease', () =>
-            client.coordination.readNamespacedLease({ name: n.id, namespace: LEASE_NAMESPACE }),
-          )
-          .catch(() => undefined);
+        n.lease = (await client.json('get lease', 'GET', this.#leasePath(n, true)).catch(() => undefined)) as
+          | LeaseJson
+          | undefined;
         n.nextLeaseAt = 0;
       } else if (code === 404) {
         n.lease = undefined;
@@ -338,11 +348,12 @@ export class NodeAgent {
     const { client } = this.#o;
     n.statusBusy = true;
     try {
-      await client.call('patch node status', () =>
-        client.core.patchNodeStatus(
-          { name: n.id, body: { status: { conditions: nodeConditions(true, new Date(), n.readySince) } } },
-          MERGE_PATCH,
-        ),
+      await client.json(
+        'patch node status',
+        'PATCH',
+        `/api/v1/nodes/${encodeURIComponent(n.id)}/status`,
+        { status: { conditions: nodeConditions(true, new Date(), n.readySince) } },
+        MERGE_PATCH_TYPE,
       );
     } catch (error) {
       if (statusOf(error) === 404 && !this.#closed) {

@@ -159,6 +159,7 @@ export async function startVirtualKubelet(options: VirtualKubeletOptions): Promi
     nodeIds,
     kubeletPort: server.port,
     maxPods,
+    concurrency,
     leaseDurationSeconds,
     heartbeatSeconds,
     statusUpdateSeconds,
@@ -175,6 +176,7 @@ export async function startVirtualKubelet(options: VirtualKubeletOptions): Promi
     await pods.close().catch(() => {});
     await agent.close(false);
     await server.close();
+    client.close();
     throw error;
   }
   usage.start(metricsIntervalSeconds * 1000);
@@ -187,6 +189,7 @@ export async function startVirtualKubelet(options: VirtualKubeletOptions): Promi
       await pods.close();
       await agent.close(closeOptions.deleteNodes ?? false);
       await server.close();
+      client.close();
     })();
     return closing;
   };
