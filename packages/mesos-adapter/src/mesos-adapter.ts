@@ -132,6 +132,8 @@ export interface MesosAdapterOptions {
   readonly reconcileIntervalSeconds?: number;
   /** Reconnect back-off of the scheduler driver. */
   readonly backoff?: BackoffPolicy;
+  /** Reconnect after this many heartbeat intervals without an event (default 5). */
+  readonly missedHeartbeats?: number;
   /** Seed of the placement engine's tie-breaking. */
   readonly seed?: number;
   /** How often `logs({ follow: true })` polls the agent; default 1000 ms. */
@@ -282,6 +284,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       http,
       clock,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+      ...(options.missedHeartbeats === undefined ? {} : { missedHeartbeats: options.missedHeartbeats }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   const operator = given.operator ?? new MesosOperatorClient({ masters: options.masters, http, clock });
@@ -1389,7 +1392,15 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       nodeSubject.complete();
       registry[Symbol.dispose]();
       if (given.driver === undefined) await driver.close().catch(() => {});
-      await Promise.allSettled([...inflight]);
+      // Calls still in flight fail fast once the driver is closed; never wait on one for long.
+      let bound: TimerHandle | undefined;
+      await Promise.race([
+        Promise.allSettled([...inflight]),
+        new Promise<void>((resolve) => {
+          bound = clock.setTimeout(resolve, 2000);
+        }),
+      ]);
+      if (bound !== undefined) clock.clearTimeout(bound);
       if (given.operator === undefined) await operator.close().catch(() => {});
       if (given.files === undefined) await files.close().catch(() => {});
       if (given.http === undefined) await http.close().catch(() => {});

@@ -12,6 +12,8 @@ import { createMesosAdapter, type MesosAdapter, type MesosAdapterOptions } from 
 export interface MesosTestCluster {
   readonly engine: Engine;
   readonly master: MesosMaster;
+  /** A standby master on the same engine (answers 307 until `master.faults.failover()`), when asked for. */
+  readonly standby: MesosMaster | undefined;
   readonly probe: MesosProbe;
   /** A fresh state file in a directory removed by `close()`. */
   stateFile(): string;
@@ -39,7 +41,7 @@ export async function startTestCluster(
   const engine = await startEngine(
     options.nodes === undefined
       ? { preset: 'laptop' }
-      : { nodes: [{ count: options.nodes, capacity: { cpu: 4, memory: 8 * 1024 ** 3 } }] },
+      : { nodes: [{ count: options.nodes, capacity: { cpu: 4000, memory: 8 * 1024 ** 3 } }] },
   );
   const master = await startMesosMaster({
     engine,
@@ -47,6 +49,15 @@ export async function startTestCluster(
     allocationIntervalMs: 50,
     statusUpdateRetryMs: 500,
   });
+  const standby = options.standby
+    ? await startMesosMaster({
+        engine,
+        leader: false,
+        heartbeatIntervalSeconds: 1,
+        allocationIntervalMs: 50,
+        statusUpdateRetryMs: 500,
+      })
+    : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'berth-mesos-adapter-'));
   let n = 0;
   const adapters: MesosAdapter[] = [];
@@ -85,11 +96,12 @@ export async function startTestCluster(
   return {
     engine,
     master,
+    standby,
     probe,
     stateFile: () => join(dir, `state-${++n}.sqlite`),
     adapter(overrides = {}) {
       const a = createMesosAdapter({
-        masters: [master.url],
+        masters: standby === undefined ? [master.url] : [master.url, standby.url],
         framework: {
           name: 'berth-test',
           user: 'root',
@@ -108,6 +120,7 @@ export async function startTestCluster(
     },
     async close() {
       for (const a of adapters) await a.close().catch(() => {});
+      await standby?.close();
       await master.close();
       await engine.stop({ gracePeriodMs: 0 });
       rmSync(dir, { recursive: true, force: true });
