@@ -200,6 +200,51 @@ describe('errors shaped like the apiserver', () => {
   });
 });
 
+describe('writes', () => {
+  it('runs a dryRun=All create through defaulting and validation without storing it', async () => {
+    const r = await call(server, 'POST', '/api/v1/namespaces/default/pods?dryRun=All', { body: pod('dry') });
+    expect(r.status).toBe(201);
+    expect(r.json()).toMatchObject({ metadata: { name: 'dry' }, spec: { restartPolicy: 'Always' } });
+    expect((await call(server, 'GET', '/api/v1/namespaces/default/pods/dry')).status).toBe(404);
+  });
+
+  it('deletes a collection by label selector and returns what it deleted', async () => {
+    for (const n of ['dc-1', 'dc-2', 'dc-keep']) {
+      await call(server, 'POST', '/api/v1/namespaces/default/pods', {
+        body: pod(n, { batch: n === 'dc-keep' ? 'no' : 'yes' }),
+      });
+    }
+    const r = await call(server, 'DELETE', '/api/v1/namespaces/default/pods?labelSelector=batch%3Dyes');
+    expect(r.status).toBe(200);
+    const body = r.json() as { kind: string; items: { metadata: { name: string } }[] };
+    expect(body.kind).toBe('PodList');
+    expect(body.items.map((i) => i.metadata.name)).toEqual(['dc-1', 'dc-2']);
+    const left = (await call(server, 'GET', '/api/v1/namespaces/default/pods?labelSelector=batch')).json();
+    expect((left.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(['dc-keep']);
+  });
+
+  it('binds a pod through pods/binding and answers with a Success Status', async () => {
+    await call(server, 'POST', '/api/v1/namespaces/default/pods', { body: pod('to-bind') });
+    const r = await call(server, 'POST', '/api/v1/namespaces/default/pods/to-bind/binding', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: 'to-bind' },
+        target: { kind: 'Node', name: 'node-z' },
+      },
+    });
+    expect(r.json()).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      code: 201,
+    });
+    const bound = await call(server, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-z');
+    expect((bound.json().items as unknown[]).length).toBe(1);
+  });
+});
+
 describe('reads', () => {
   it('pages a list with limit and continue at one consistent resourceVersion', async () => {
     for (const n of ['pg-1', 'pg-2', 'pg-3']) {
