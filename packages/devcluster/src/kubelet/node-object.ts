@@ -119,7 +119,10 @@ export function nodeStatus(node: EngineNode, options: NodeObjectOptions, since: 
     conditions: nodeConditions(options.ready, options.now, since),
     addresses: [
       { type: 'InternalIP', address: node.address },
-      { type: 'Hostname', address: node.hostname },
+      // Every virtual node is this machine: `localhost` resolves, so an apiserver that prefers
+      // Hostname addresses (kube-apiserver's default --kubelet-preferred-address-types) reaches
+      // the kubelet API; the node's own name stays in the kubernetes.io/hostname label.
+      { type: 'Hostname', address: 'localhost' },
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: options.kubeletPort } },
     nodeInfo: {

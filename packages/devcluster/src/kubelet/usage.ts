@@ -38,7 +38,7 @@ export class UsageCollector {
   #usage: PodUsage[] = [];
   #sampledAt = new Date();
   #timer: ReturnType<typeof setInterval> | undefined;
-  #refreshing: Promise<void> | undefined;
+  #refreshing: Promise<void> | undefined = undefined;
 
   constructor(engine: Engine, pods: PodManager, nodeNames: () => readonly string[]) {
     this.#engine = engine;
@@ -55,12 +55,11 @@ export class UsageCollector {
     clearInterval(this.#timer);
   }
 
-  /** Samples every running container now. */
+  /** Samples every running container now (after any sample already under way). */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#refresh().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
+    const next = (this.#refreshing ?? Promise.resolve()).then(() => this.#refresh());
+    this.#refreshing = next;
+    return next;
   }
 
   async #refresh(): Promise<void> {

@@ -19,6 +19,8 @@ export interface Target {
   readonly coordination: CoordinationV1Api;
   /** The face, when the target is devcluster's own. */
   readonly face?: KubeApiServer;
+  /** Whether controllers and a scheduler run (a Deployment becomes scheduled pods). */
+  readonly controllers: boolean;
   /** Hand the face the kubelet's metrics (pods/log goes through the kubelet API proxy). */
   attach(kubelet: VirtualKubelet): void;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function faceTarget(): Promise<Target> {
   });
   return {
     name: 'devcluster kube face',
+    controllers: false,
     ...clients(face.kubeconfigPath),
     face,
     attach: (k) => {
@@ -53,7 +56,13 @@ export async function faceTarget(): Promise<Target> {
 }
 
 export function realTarget(kubeconfigPath: string): Target {
-  return { name: 'real control plane', ...clients(kubeconfigPath), attach: () => {}, close: async () => {} };
+  return {
+    name: 'real control plane',
+    controllers: true,
+    ...clients(kubeconfigPath),
+    attach: () => {},
+    close: async () => {},
+  };
 }
 
 function clients(kubeconfigPath: string) {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Resources } from '@berth/core';
-import type { V1Lease, V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, type V1Lease, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, startEngine, startVirtualKubelet, type VirtualKubelet } from '../../src/index.ts';
 import { faceTarget, kubectl, kubeletGet, readPod, realTarget, type Target, until } from './helpers.ts';
@@ -100,7 +100,7 @@ describe.each(targets)(
       expect(node.metadata?.labels?.['node.kubernetes.io/instance-type']).toBe('berth-4cpu-4gi');
       expect(node.status?.addresses).toEqual([
         { type: 'InternalIP', address: '127.0.0.1' },
-        { type: 'Hostname', address: nodeA },
+        { type: 'Hostname', address: 'localhost' },
       ]);
       expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(kubelet.port);
       expect(node.status?.nodeInfo?.kubeletVersion).toMatch(/^v1\.\d+\.\d+/);
@@ -385,6 +385,54 @@ describe.each(targets)(
           gracePeriodSeconds: 0,
         });
     });
+
+    // Registered only where controllers and a scheduler run (the real control plane): the face has none.
+    if (makeTarget !== faceTarget) {
+      it('runs every pod of a Deployment the scheduler places on the virtual nodes', async () => {
+        const apps = target.kubeConfig.makeApiClient(AppsV1Api);
+        const name = `deploy-${suffix}`;
+        await apps.createNamespacedDeployment({
+          namespace: ns,
+          body: {
+            metadata: { name },
+            spec: {
+              replicas: 3,
+              selector: { matchLabels: { app: name } },
+              template: {
+                metadata: { labels: { app: name } },
+                spec: {
+                  terminationGracePeriodSeconds: 1,
+                  nodeSelector: { 'berth.dev/virtual-kubelet': 'true' },
+                  containers: [
+                    {
+                      name: 'main',
+                      image: 'busybox:1.36',
+                      command: ['/bin/sh', '-c', 'while :; do sleep 0.2; done'],
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        });
+        const pods = await until(
+          'deployment pods Running',
+          async () => {
+            const list = await target.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${name}` });
+            const running = list.items.filter((p) => p.status?.phase === 'Running');
+            return running.length === 3 ? running : undefined;
+          },
+          30_000,
+        );
+        expect(pods.every((p) => [nodeA, nodeB].includes(p.spec?.nodeName ?? ''))).toBe(true);
+        const deployment = await until('deployment available', async () => {
+          const d = await apps.readNamespacedDeployment({ name, namespace: ns });
+          return d.status?.availableReplicas === 3 ? d : undefined;
+        });
+        expect(deployment.status?.readyReplicas).toBe(3);
+        await apps.deleteNamespacedDeployment({ name, namespace: ns });
+      }, 40_000);
+    }
 
     it('simulates a container without a command and says the image is not pulled', async () => {
       await create(pod('sim', nodeA, {}));
