@@ -32,6 +32,7 @@ import {
   type IndexedScore,
   type IndexScratch,
   NotIndexable,
+  runFilters,
   ShapeIndex,
 } from './shape-index.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -94,6 +95,22 @@ function implementsAny(p: AnyPlugin): boolean {
   );
 }
 
+/** Positions of the `count` highest totals other than `pick`: total descending, then position. */
+function topOthers(total: Float64Array, size: number, pick: number, count: number): number[] {
+  const top: number[] = [];
+  if (count <= 0) return top;
+  for (let k = 0; k < size; k++) {
+    if (k === pick) continue;
+    const v = total[k]!;
+    if (top.length === count && v <= total[top[top.length - 1]!]!) continue;
+    let at = top.length;
+    while (at > 0 && total[top[at - 1]!]! < v) at--;
+    top.splice(at, 0, k);
+    if (top.length > count) top.pop();
+  }
+  return top;
+}
+
 export class Framework {
   readonly profile: PlacementProfile;
   readonly queueSort: QueueSortPlugin;
@@ -117,6 +134,11 @@ export class Framework {
   readonly #indexedScores: readonly IndexedScore[];
   #indexable: boolean;
   readonly #indexes = new WeakMap<Snapshot, IndexCache>();
+  readonly #indexSkip: Uint8Array;
+  readonly #residual: Uint8Array;
+  readonly #residualSkip: Uint8Array;
+  #residualCount = 0;
+  readonly #maxima: Float64Array;
   #scratch: IndexScratch = {
     list: new Int32Array(0),
     kept: new Int32Array(0),
@@ -156,6 +178,10 @@ export class Framework {
     );
     this.#skipFilter = new Uint8Array(this.filter.length);
     this.#skipScore = new Uint8Array(this.score.length);
+    this.#indexSkip = new Uint8Array(this.filter.length);
+    this.#residual = new Uint8Array(this.filter.length);
+    this.#residualSkip = new Uint8Array(this.filter.length);
+    this.#maxima = new Float64Array(this.score.length);
     const kinds = this.score.map(({ plugin }) => {
       if (plugin.shapeKey === undefined) return -1;
       if (plugin.normalizeScore === undefined) return 0;
@@ -390,23 +416,38 @@ export class Framework {
     };
   }
 
-  /** The task's shape: the keys of every filter that runs and every score plugin, or undefined. */
+  /**
+   * The task's shape: the keys of the filters that run and of every score plugin; undefined when
+   * a score plugin has none. Fills `#indexSkip` (filters the index leaves out: skipped ones and
+   * those without a key) and `#residual` (filters without a key, to run after the index).
+   */
   #shapeKey(ctx: PlacementContext): string | undefined {
     let key = '';
+    for (const { plugin } of this.score) {
+      const k = plugin.shapeKey?.(ctx, 'score');
+      if (k === undefined) return undefined;
+      key += `\u0001${k}`;
+    }
+    let residual = 0;
     for (let f = 0; f < this.filter.length; f++) {
+      this.#residual[f] = 0;
+      this.#indexSkip[f] = 1;
       if (this.#skipFilter[f] === 1) {
         key += '\u0000-';
         continue;
       }
-      const k = this.filter[f]!.shapeKey?.(ctx);
-      if (k === undefined) return undefined;
+      const k = this.filter[f]!.shapeKey?.(ctx, 'filter');
+      if (k === undefined) {
+        // Left out of the index, as if skipped: tasks that differ only there share it.
+        this.#residual[f] = 1;
+        residual++;
+        key += '\u0000-';
+        continue;
+      }
+      this.#indexSkip[f] = 0;
       key += `\u0000${k}`;
     }
-    for (const { plugin } of this.score) {
-      const k = plugin.shapeKey?.(ctx);
-      if (k === undefined) return undefined;
-      key += `\u0001${k}`;
-    }
+    this.#residualCount = residual;
     return key;
   }
 
@@ -442,7 +483,7 @@ export class Framework {
     if (key === undefined) return undefined;
     const { index, fresh } = this.#indexFor(ctx.snapshot, key);
     try {
-      index.refreshFilters(ctx, this.filter, this.#skipFilter, this.#scratch, fresh);
+      index.refreshFilters(ctx, this.filter, this.#indexSkip, this.#scratch, fresh);
       if (index.feasible === 0) return this.#diagnose(ctx, options);
       const skipScore = this.#skipScore;
       skipScore.fill(0);
@@ -464,22 +505,37 @@ export class Framework {
       this.#indexes.delete(ctx.snapshot);
       return undefined;
     }
+    if (this.#residualCount > 0) return this.#residualCycle(ctx, index, options);
     const ties = index.ties;
     const node = ties === 1 ? index.nth(0) : index.nth(options.random.nextInt(ties));
     const snapshot = ctx.snapshot;
+    const maxima = this.#maxima;
+    for (let i = 0; i < maxima.length; i++) maxima[i] = index.normMax(i);
     const alternatives: ScoredNode[] = index.alternatives(node, options.alternatives ?? 3).map((a) => ({
       nodeId: snapshot.ids[a]!,
       score: index.total(a),
-      scores: this.#nodeScores(ctx, index, a),
+      scores: this.#nodeScores(ctx, a),
     }));
+    return this.#placedResult(ctx, node, index.total(node), alternatives, index.feasible, ties);
+  }
+
+  #placedResult(
+    ctx: PlacementContext,
+    node: number,
+    score: number,
+    alternatives: ScoredNode[],
+    feasible: number,
+    ties: number,
+  ): CycleResult {
+    const snapshot = ctx.snapshot;
     const body = {
       nodeId: snapshot.ids[node]!,
-      score: index.total(node),
-      scores: this.#nodeScores(ctx, index, node),
+      score,
+      scores: this.#nodeScores(ctx, node),
       alternatives,
       totalNodes: snapshot.size,
       evaluatedNodes: snapshot.size,
-      feasibleNodes: index.feasible,
+      feasibleNodes: feasible,
       tiedNodes: ties,
     };
     return {
@@ -490,13 +546,74 @@ export class Framework {
     };
   }
 
-  /** Each scoring plugin's finished score on one node, for explanations of the indexed path. */
-  #nodeScores(ctx: PlacementContext, index: ShapeIndex, node: number): PluginScore[] {
+  /**
+   * The filters without a key run over the nodes the index found feasible; totals come from the
+   * index, with normalised scores rescaled when the survivors' maximum differs from the index's.
+   */
+  #residualCycle(ctx: PlacementContext, index: ShapeIndex, options: CycleOptions): CycleResult {
+    const cand = this.#candidates;
+    let count = index.feasibleNodes(cand);
+    // Run only the residual filters (the index ran the others).
+    const only = this.#residualSkip;
+    for (let f = 0; f < only.length; f++) only[f] = this.#residual[f] === 1 ? 0 : 1;
+    count = runFilters(ctx, this.filter, only, cand, count);
+    if (count === 0) return this.#diagnose(ctx, options);
+    const total = this.#total;
+    for (let k = 0; k < count; k++) total[k] = index.total(cand[k]!);
+    const maxima = this.#maxima;
+    const scores = this.#indexedScores;
+    for (let j = 0; j < scores.length; j++) {
+      const base = index.normMax(j);
+      maxima[j] = base;
+      const { normalization, weight } = scores[j]!;
+      if (normalization === 0 || this.#skipScore[j] === 1) continue;
+      const raw = index.raw(j)!;
+      let top = 0;
+      for (let k = 0; k < count; k++) {
+        const v = raw[cand[k]!]!;
+        if (v > top) top = v;
+      }
+      if (top === base) continue;
+      maxima[j] = top;
+      for (let k = 0; k < count; k++) {
+        const v = raw[cand[k]!]!;
+        total[k]! += (finishScore(v, normalization, top) - finishScore(v, normalization, base)) * weight;
+      }
+    }
+    let best = -1;
+    let ties = 0;
+    for (let k = 0; k < count; k++) {
+      const v = total[k]!;
+      if (v > best) {
+        best = v;
+        ties = 1;
+      } else if (v === best) ties++;
+    }
+    let pick = 0;
+    let r = ties === 1 ? 0 : options.random.nextInt(ties);
+    for (let k = 0; k < count; k++) {
+      if (total[k] === best && r-- === 0) {
+        pick = k;
+        break;
+      }
+    }
+    const top = topOthers(total, count, pick, options.alternatives ?? 3);
+    const snapshot = ctx.snapshot;
+    const alternatives: ScoredNode[] = top.map((k) => ({
+      nodeId: snapshot.ids[cand[k]!]!,
+      score: total[k]!,
+      scores: this.#nodeScores(ctx, cand[k]!),
+    }));
+    return this.#placedResult(ctx, cand[pick]!, total[pick]!, alternatives, count, ties);
+  }
+
+  /** Each scoring plugin's finished score on one node (normalised with `#maxima`), for explanations. */
+  #nodeScores(ctx: PlacementContext, node: number): PluginScore[] {
     const out: PluginScore[] = [];
     for (let i = 0; i < this.score.length; i++) {
       if (this.#skipScore[i] === 1) continue;
       const { plugin, weight, normalization } = this.#indexedScores[i]!;
-      const score = finishScore(plugin.score(ctx, node), normalization, index.normMax(i));
+      const score = finishScore(plugin.score(ctx, node), normalization, this.#maxima[i]!);
       out.push({ plugin: plugin.name, score, weight });
     }
     return out;
@@ -522,18 +639,7 @@ export class Framework {
   ): PlacedExplanation {
     const cand = this.#candidates;
     const total = this.#total;
-    const top: number[] = [];
-    if (alternatives > 0) {
-      for (let k = 0; k < feasible; k++) {
-        if (k === pick) continue;
-        const v = total[k]!;
-        if (top.length === alternatives && v <= total[top[top.length - 1]!]!) continue;
-        let at = top.length;
-        while (at > 0 && total[top[at - 1]!]! < v) at--;
-        top.splice(at, 0, k);
-        if (top.length > alternatives) top.pop();
-      }
-    }
+    const top = topOthers(total, feasible, pick, alternatives);
     const alts: ScoredNode[] = top.map((k) => ({
       nodeId: snapshot.ids[cand[k]!]!,
       score: total[k]!,

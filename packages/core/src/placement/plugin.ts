@@ -23,11 +23,12 @@ export interface Plugin {
 }
 
 /**
- * Opt-in to the framework's indexed path. When every filter and score plugin of a profile gives
- * a key for a task, the framework keeps, per snapshot and per key (a task *shape*), the feasible
- * nodes and their total scores in an index that it updates only at the nodes changed since (a
- * placement changes one node), instead of scanning every node for every task. The result is the
- * same node, score, ties and explanation as the full scan.
+ * Opt-in to the framework's indexed path. When every score plugin of a profile gives a key for a
+ * task, the framework keeps, per snapshot and per key (a task *shape*), the nodes that pass the
+ * keyed filters and their total scores in an index that it updates only at the nodes changed
+ * since (a placement changes one node), instead of scanning every node for every task. Filters
+ * without a key (counting tasks across nodes, say) then run over the nodes the index found
+ * feasible. The result is the same node, score, ties and explanation as the full scan.
  *
  * A plugin that implements `shapeKey` promises, for tasks with equal keys:
  * - `filter`/`filterAll` and `score`/`scoreAll` depend only on the key and the node's own state
@@ -39,10 +40,12 @@ export interface Plugin {
  */
 export interface ShapeAware {
   /**
-   * What of the task this plugin reads, as text (`''` when nothing), or `undefined` when, for this
-   * task, the plugin also looks at other nodes or tasks (counts per domain): the cycle then scans.
+   * What of the task this plugin's filter or score reads, as text (`''` when nothing), or
+   * `undefined` when, for this task, it also looks at other nodes or tasks (counts per domain).
+   * A filter without a key runs after the index, over the nodes it found feasible; a score
+   * without a key makes the cycle scan every node.
    */
-  shapeKey?(ctx: PlacementContext): string | undefined;
+  shapeKey?(ctx: PlacementContext, point: 'filter' | 'score'): string | undefined;
   /**
    * For score plugins whose `normalizeScore` is `normalizeToMax` over the feasible nodes:
    * `'max'`, or `'reverse-max'` for the reversed form.

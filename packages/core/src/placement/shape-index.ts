@@ -133,6 +133,20 @@ export class ShapeIndex {
     return this.#tiesAt(1);
   }
 
+  /** Writes the feasible nodes, ascending, to `out`; returns how many. Call after `refreshScores`. */
+  feasibleNodes(out: Int32Array): number {
+    const max = this.#max;
+    const leaves = this.#leaves;
+    let m = 0;
+    for (let i = 0; i < this.size; i++) if (max[leaves + i]! >= 0) out[m++] = i;
+    return m;
+  }
+
+  /** Raw scores of normalised score plugin `i` (valid at feasible nodes). */
+  raw(i: number): Int32Array | undefined {
+    return this.#raw[i];
+  }
+
   /** The normalisation maximum of score plugin `i` (0 for plugins used as is). */
   normMax(i: number): number {
     return this.#normMax[i]!;
@@ -150,7 +164,7 @@ export class ShapeIndex {
     const n = this.size;
     const changed = fresh ? undefined : snapshot.changedSince(this.#mark);
     this.#mark = snapshot.changeMark;
-    if (changed === undefined || changed.length * 4 > n) {
+    if (changed === undefined || changed.length > n) {
       const cand = scratch.list;
       for (let i = 0; i < n; i++) cand[i] = i;
       const count = runFilters(ctx, filters, skip, cand, n);

@@ -123,7 +123,7 @@ function hasConstraints(task: PlacementTask): boolean {
 
 export const MarathonConstraints = {
   name: 'MarathonConstraints',
-  /** Constraints count the app's tasks across nodes: such tasks always scan. */
+  /** Constraints count the app's tasks across nodes: no key (the filter runs after the index). */
   shapeKey(ctx: PlacementContext) {
     return hasConstraints(ctx.task) ? undefined : '';
   },

@@ -148,15 +148,17 @@ function preferred(ctx: PlacementContext): Float64Array {
  */
 export const TaskAffinity = {
   name: 'TaskAffinity',
-  /** Affinity counts tasks across nodes: tasks with rules, or selected by placed tasks' rules, scan. */
-  shapeKey(ctx: PlacementContext) {
+  /**
+   * Affinity counts tasks across nodes: the filter has no key for tasks with rules or selected by
+   * placed tasks' rules, the score none for tasks with preferred rules.
+   */
+  shapeKey(ctx: PlacementContext, point: 'filter' | 'score') {
     const { task } = ctx;
-    if (
-      hasOwnRules(task) ||
-      task.preferredTaskAffinity.length > 0 ||
-      task.preferredTaskAntiAffinity.length > 0
-    )
-      return undefined;
+    if (point === 'score')
+      return task.preferredTaskAffinity.length > 0 || task.preferredTaskAntiAffinity.length > 0
+        ? undefined
+        : '';
+    if (hasOwnRules(task)) return undefined;
     if (ctx.snapshot.antiAffinityHolders.length === 0) return '';
     return compute(ctx).closed.length === 0 ? '' : undefined;
   },
