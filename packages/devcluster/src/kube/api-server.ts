@@ -33,6 +33,7 @@ import {
   type WriteOptions,
 } from './kube-api.ts';
 import { isObject, type Json, type JsonObject } from './patch.ts';
+import { loadState, persistStore, saveIdentity } from './persistence.ts';
 import { decodeKubeProtobuf } from './protobuf.ts';
 import { apiVersionOf, RESOURCES, type ResourceDef } from './resources.ts';
 import {
@@ -89,7 +90,11 @@ export interface KubeApiServerOptions extends KubeApiOptions {
   readonly port?: number;
   /** Bind address (default 127.0.0.1). */
   readonly host?: string;
-  /** Where the kubeconfig and CA are written (default: a new temporary directory, removed on close). */
+  /**
+   * Where the kubeconfig and CA are written. When given, the objects, token and certificates are
+   * also kept there and reloaded on the next start (default: a new temporary directory, removed
+   * on close, nothing kept).
+   */
   readonly stateDir?: string;
   /** Bearer token clients must send (default: 32 random bytes, hex). */
   readonly token?: string;
@@ -395,7 +400,8 @@ interface OpenWatch {
 /** Start the Kubernetes face on HTTPS and write its kubeconfig. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const token = options.token ?? randomBytes(32).toString('hex');
+  const persisted = options.stateDir === undefined ? {} : await loadState(options.stateDir);
+  const token = options.token ?? persisted.token ?? randomBytes(32).toString('hex');
   if (token.trim() === '' || /\s/.test(token)) {
     throw new BerthError(
       'SPEC_INVALID',
@@ -406,10 +412,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       },
     );
   }
-  const certs = await createServingCertificates(
-    [host, '127.0.0.1', 'localhost'].filter((h, i, a) => a.indexOf(h) === i),
+  const hosts = [host, '127.0.0.1', 'localhost'].filter((h, i, a) => a.indexOf(h) === i);
+  const certs =
+    persisted.serving !== undefined && persisted.serving.hosts.join(',') === hosts.join(',')
+      ? persisted.serving
+      : await createServingCertificates(hosts);
+  const api = new KubeApi(
+    persisted.store === undefined ? options : { ...options, initialState: persisted.store },
   );
-  const api = new KubeApi(options);
   const bookmarkMs = options.bookmarkIntervalMs ?? 5000;
   const watches = new Set<OpenWatch>();
   let serverAddress = `${host}:0`;
@@ -829,11 +839,20 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const url = `https://${urlHost}:${port}`;
   serverAddress = `${urlHost}:${port}`;
 
-  api.create('services', 'default', {
+  // The `kubernetes` service and its endpoints point at this server (re-pointed after a restart).
+  const upsert = (resource: string, body: JsonObject) => {
+    try {
+      api.create(resource, 'default', body);
+    } catch (error) {
+      if (!(error instanceof KubeStatusError && error.code === 409)) throw error;
+      api.patch(resource, 'default', 'kubernetes', 'merge', body);
+    }
+  };
+  upsert('services', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
   });
-  api.create('endpoints', 'default', {
+  upsert('endpoints', {
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [
       {
@@ -872,6 +891,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath);
   await writeFile(join(stateDir, 'ca.crt'), certs.caPem);
+  const saver = options.stateDir === undefined ? undefined : persistStore(stateDir, api.store);
+  if (saver !== undefined) {
+    await saveIdentity(stateDir, token, {
+      hosts,
+      caPem: certs.caPem,
+      certPem: certs.certPem,
+      keyPem: certs.keyPem,
+    });
+    await saver.flush();
+  }
 
   return {
     url,
@@ -891,6 +920,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     async close() {
       api.close();
+      if (saver !== undefined) {
+        await saver.flush();
+        saver.stop();
+      }
       for (const w of [...watches])
         w.expire(
           new KubeStatusError(

@@ -50,7 +50,13 @@ import {
   STALE_OBJECT_MESSAGE,
   type StatusCause,
 } from './status.ts';
-import { metaOf, type StoreEvent, VersionedStore, type WatchEventType } from './versioned-store.ts';
+import {
+  metaOf,
+  type StoreEvent,
+  type StoreSnapshot,
+  VersionedStore,
+  type WatchEventType,
+} from './versioned-store.ts';
 
 export type PatchType = 'json' | 'merge' | 'strategic';
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -128,6 +134,8 @@ export interface KubeApiOptions {
   readonly podTerminationMs?: number | null;
   /** Milliseconds since the epoch; injectable for tests (default Date.now). */
   readonly now?: () => number;
+  /** Start from a saved store (see `VersionedStore.snapshot`) instead of an empty one. */
+  readonly initialState?: StoreSnapshot;
 }
 
 export type ResourceName = string | ResourceDef;
@@ -236,7 +244,26 @@ export class KubeApi {
     this.#cidrBase = ipToInt(base ?? '10.96.0.0');
     this.#cidrSize = 2 ** (32 - Number(bits ?? 12));
     this.store.subscribe((event) => this.#indexOwners(event));
-    for (const ns of INITIAL_NAMESPACES) this.create('namespaces', '', { metadata: { name: ns } });
+    if (options.initialState !== undefined) {
+      this.store.restore(options.initialState);
+      for (const def of RESOURCES) {
+        if (def.readOnly || def.conversion !== undefined) continue;
+        for (const obj of this.store.listShared(storageKey(def))) {
+          this.#indexOwners({
+            type: 'ADDED',
+            resource: storageKey(def),
+            revision: 0,
+            object: obj,
+            previous: undefined,
+          });
+          if (def.kind === 'Service') this.#reserveServiceAddresses(obj);
+        }
+      }
+    }
+    for (const ns of INITIAL_NAMESPACES) {
+      if (this.store.get('namespaces', '', ns) === undefined)
+        this.create('namespaces', '', { metadata: { name: ns } });
+    }
   }
 
   /** Cancel pending timers (pod termination). */

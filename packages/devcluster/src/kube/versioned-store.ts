@@ -21,6 +21,12 @@ export interface StoreEvent {
 
 export type StoreListener = (event: StoreEvent) => void;
 
+/** A saved store: the revision and every object by resource key. */
+export interface StoreSnapshot {
+  readonly revision: number;
+  readonly resources: Readonly<Record<string, readonly JsonObject[]>>;
+}
+
 export interface VersionedStoreOptions {
   /** How many past changes to keep for watch resumption and older reads (default 2000). */
   readonly retainedEvents?: number;
@@ -171,6 +177,29 @@ export class VersionedStore {
     return () => {
       this.#listeners.delete(listener);
     };
+  }
+
+  /** Every object and the revision, for saving; restore with `restore`. */
+  snapshot(): StoreSnapshot {
+    const resources: Record<string, JsonObject[]> = {};
+    for (const [resource, bucket] of this.#objects)
+      resources[resource] = [...bucket.values()].map((o) => clone(o));
+    return { revision: this.#revision, resources };
+  }
+
+  /**
+   * Replace the contents with a snapshot (no events are sent; history starts empty, so watches
+   * from before it get 410 Expired, as after an etcd restore).
+   */
+  restore(snapshot: StoreSnapshot): void {
+    this.#objects.clear();
+    for (const [resource, objects] of Object.entries(snapshot.resources)) {
+      const bucket = this.#bucket(resource);
+      for (const obj of objects) bucket.set(keyOf(...nsName(obj)), clone(obj));
+    }
+    this.#revision = snapshot.revision;
+    this.#log.length = 0;
+    this.#floor = snapshot.revision;
   }
 
   /** Forget the retained history, as an etcd compaction at the current revision. */
