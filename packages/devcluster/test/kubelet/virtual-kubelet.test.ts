@@ -276,7 +276,7 @@ describe.each(targets)(
       });
     });
 
-    it('gates readiness on an exec probe and restarts a container whose liveness probe fails', async () => {
+    it('gates readiness on exec and httpGet probes and restarts a container whose tcpSocket liveness probe fails', async () => {
       await create(
         pod('probed', nodeA, {
           ...sh('sleep 0.6; touch ready; while :; do sleep 0.1; done'),
@@ -293,6 +293,24 @@ describe.each(targets)(
         async () =>
           (await readPod(target, `probed-${suffix}`)).status?.conditions?.find((c) => c.type === 'Ready')
             ?.status === 'True',
+      );
+
+      // httpGet on a named port: the probe dials the host port the engine gave that container port.
+      await create(
+        pod('web-probe', nodeA, {
+          command: [
+            process.execPath,
+            '-e',
+            "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT0), '127.0.0.1')",
+          ],
+          ports: [{ containerPort: 8080, name: 'http' }],
+          readinessProbe: { httpGet: { port: 'http', path: '/healthz' }, periodSeconds: 1 },
+        }),
+      );
+      await until(
+        'web-probe Ready',
+        async () =>
+          (await readPod(target, `web-probe-${suffix}`)).status?.containerStatuses?.[0]?.ready === true,
       );
 
       await create(
@@ -326,7 +344,7 @@ describe.each(targets)(
       expect(
         events.items.some((e) => e.reason === 'Unhealthy' && e.message?.startsWith('Liveness probe failed')),
       ).toBe(true);
-      for (const n of ['probed', 'unlive'])
+      for (const n of ['probed', 'web-probe', 'unlive'])
         await target.core.deleteNamespacedPod({
           name: `${n}-${suffix}`,
           namespace: ns,
