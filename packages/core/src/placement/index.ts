@@ -34,6 +34,7 @@ export {
   type QueueSortPlugin,
   type ReservePlugin,
   type ScorePlugin,
+  type ShapeAware,
   type WaitingTask,
   type WaitingTasks,
 } from './plugin.ts';
@@ -83,6 +84,7 @@ export {
   toleratesTaint,
 } from './selectors.ts';
 export {
+  type AntiAffinityHolder,
   type Assumption,
   type AttributeColumn,
   createSnapshot,
@@ -98,6 +100,7 @@ export {
   APP_LABELS,
   type KubernetesNode,
   type KubernetesPod,
+  type KubernetesPodAffinityTerm,
   podRequests,
   snapshotFromKubernetes,
 } from './snapshot-kubernetes.ts';

@@ -3,7 +3,7 @@
  * structure of the v1 JSON; no Kubernetes client library involved.
  */
 import { PortRanges, type ResourceQuantities, Resources } from '../resources/index.ts';
-import type { TaintEffect } from '../spec/index.ts';
+import type { LabelSelectorOperator, TaintEffect } from '../spec/index.ts';
 import {
   createSnapshot,
   type RunningTask,
@@ -11,6 +11,7 @@ import {
   type SnapshotNodeInput,
   type Taint,
 } from './snapshot.ts';
+import type { TaskAffinityRule } from './task.ts';
 
 type Quantities = Readonly<Record<string, string | number>>;
 
@@ -40,8 +41,49 @@ export interface KubernetesPod {
     readonly containers?: readonly KubernetesContainer[];
     readonly initContainers?: readonly KubernetesContainer[];
     readonly overhead?: Quantities;
+    readonly affinity?: {
+      readonly podAntiAffinity?: {
+        readonly requiredDuringSchedulingIgnoredDuringExecution?: readonly KubernetesPodAffinityTerm[];
+      };
+    };
   };
   readonly status?: { readonly phase?: string; readonly startTime?: string };
+}
+
+/** A pod (anti-)affinity term of the v1 JSON. */
+export interface KubernetesPodAffinityTerm {
+  readonly labelSelector?: {
+    readonly matchLabels?: Readonly<Record<string, string>>;
+    readonly matchExpressions?: readonly {
+      readonly key: string;
+      readonly operator: string;
+      readonly values?: readonly string[];
+    }[];
+  };
+  readonly topologyKey: string;
+  readonly namespaces?: readonly string[];
+}
+
+/** A pod's required anti-affinity as rules (a term without a selector selects nothing, as upstream). */
+function antiAffinityOf(pod: KubernetesPod): TaskAffinityRule[] {
+  const terms = pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  const rules: TaskAffinityRule[] = [];
+  for (const t of terms) {
+    if (t.labelSelector === undefined) continue;
+    rules.push({
+      labelSelector: {
+        matchLabels: { ...(t.labelSelector.matchLabels ?? {}) },
+        matchExpressions: (t.labelSelector.matchExpressions ?? []).map((e) => ({
+          key: e.key,
+          operator: e.operator as LabelSelectorOperator,
+          values: [...(e.values ?? [])],
+        })),
+      },
+      topologyKey: t.topologyKey,
+      ...(t.namespaces === undefined || t.namespaces.length === 0 ? {} : { tenants: [...t.namespaces] }),
+    });
+  }
+  return rules;
 }
 
 /** Label keys read as a pod's app, for Marathon-style constraints. */
@@ -120,6 +162,7 @@ export function snapshotFromKubernetes(
       const labels = pod.metadata.labels ?? {};
       const app = APP_LABELS.map((k) => labels[k]).find((v) => v !== undefined);
       const start = pod.status?.startTime === undefined ? Number.NaN : Date.parse(pod.status.startTime);
+      const anti = antiAffinityOf(pod);
       tasks.push({
         id: `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`,
         ...(app === undefined ? {} : { app }),
@@ -128,6 +171,7 @@ export function snapshotFromKubernetes(
         priority: pod.spec?.priority ?? 0,
         requests,
         ...(Number.isNaN(start) ? {} : { startTime: start }),
+        ...(anti.length === 0 ? {} : { antiAffinity: anti }),
       });
     }
     const taints: Taint[] = (node.spec?.taints ?? [])
