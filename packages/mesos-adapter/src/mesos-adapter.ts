@@ -385,7 +385,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     const before = rec.status;
     rec.status = status;
     taskSubject.emit(status);
-    registry.apply(status);
+    if (rec.service !== undefined) registry.apply(status); // only replicas of a Service are endpoints
     if (quiet) return;
     if (before.state === status.state && before.message === status.message) return;
     emitEvent({
@@ -586,7 +586,12 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       const known = agents.get(o.agent_id.value);
       let url: string | undefined;
       try {
-        url = o.url === undefined ? known?.url : agentBaseUrl(o.url as Parameters<typeof agentBaseUrl>[0]);
+        // Prefer the address the agent bound (`ip`): its hostname need not resolve where Berth runs.
+        const u = o.url as Parameters<typeof agentBaseUrl>[0] | undefined;
+        url =
+          u === undefined
+            ? known?.url
+            : agentBaseUrl({ ...u, address: { ...u.address, hostname: u.address.ip ?? u.address.hostname } });
       } catch {
         url = known?.url;
       }
