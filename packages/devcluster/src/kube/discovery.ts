@@ -115,7 +115,10 @@ function schemaName(def: ResourceDef): string {
 }
 
 /** The `/openapi/v3` index: one entry per group version, with a content hash in the URL. */
+let index: JsonObject | undefined;
+
 export function openApiIndex(): JsonObject {
+  if (index !== undefined) return index;
   const paths: JsonObject = {};
   for (const gv of groupVersions()) {
     const path = gvPath(gv);
@@ -123,7 +126,8 @@ export function openApiIndex(): JsonObject {
       serverRelativeURL: `/openapi/v3/${path}?hash=${hash(JSON.stringify(openApiDocument(gv)))}`,
     };
   }
-  return { paths };
+  index = { paths };
+  return index;
 }
 
 function hash(text: string): string {
@@ -158,7 +162,20 @@ function operation(def: ResourceDef, action: string, ref: string, extra: Json[] 
   };
 }
 
+const documents = new Map<string, JsonObject>();
+
+/** The document of one group version (built once: the served kinds never change at run time). */
 function openApiDocument(gv: GroupVersion): JsonObject {
+  const key = gvPath(gv);
+  let doc = documents.get(key);
+  if (doc === undefined) {
+    doc = buildOpenApiDocument(gv);
+    documents.set(key, doc);
+  }
+  return doc;
+}
+
+function buildOpenApiDocument(gv: GroupVersion): JsonObject {
   const paths: JsonObject = {};
   const schemas: JsonObject = {};
   const writeParams = [queryParam('dryRun'), queryParam('fieldManager'), queryParam('fieldValidation')];

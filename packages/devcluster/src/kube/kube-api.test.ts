@@ -144,6 +144,46 @@ describe('KubeApi writes', () => {
     });
   });
 
+  it('checks unknown fields at any depth, with embedded structs (volume sources, probe handlers) inlined', () => {
+    api = new KubeApi();
+    const body = pod('deep', {
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            image: 'i',
+            livenessProbe: { httpGet: { path: '/', port: 'http', hostt: 'x' }, periodSeconds: 5 },
+            securityContext: { runAsNonRoot: true, capabilities: { add: ['NET_ADMIN'] } },
+          },
+        ],
+        volumes: [
+          { name: 'v', emptyDir: { sizeLimit: '1Gi' } },
+          { name: 'w', configMapp: {} },
+        ],
+        affinity: {
+          nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
+        },
+      },
+    });
+    expect(caught(() => api.create('pods', 'default', body, { fieldValidation: 'Strict' }))).toMatchObject({
+      code: 400,
+      message:
+        'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].livenessProbe.httpGet.hostt", unknown field "spec.volumes[1].configMapp"',
+    });
+    const kept = api.createWithWarnings('pods', 'default', body);
+    expect(kept.warnings).toHaveLength(2);
+    expect(kept.object.spec).toMatchObject({
+      volumes: [{ name: 'v', emptyDir: { sizeLimit: '1Gi' } }, { name: 'w' }],
+    });
+    expect(
+      caught(() => api.create('pods', 'default', { ...pod('typed'), spec: { containers: 'c' } })),
+    ).toMatchObject({
+      code: 400,
+      message:
+        'Pod in version "v1" cannot be handled as a Pod: json: spec.containers: expected array, got string',
+    });
+  });
+
   it('makes an unchanged update a no-op that keeps the resourceVersion', () => {
     api = new KubeApi();
     const created = api.create('pods', 'default', pod('p'));

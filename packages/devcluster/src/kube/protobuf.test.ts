@@ -95,6 +95,20 @@ describe('decodeKubeProtobuf', () => {
     });
   });
 
+  it('inlines embedded structs the way JSON does (a volume source, a probe handler)', () => {
+    const probe = bytes(10, [...bytes(1, [...bytes(2, [...str(1, '/healthz')])]), ...num(4, 5)]);
+    const container = [...str(1, 'web'), ...str(2, 'nginx'), ...probe];
+    const volume = [...str(1, 'data'), ...bytes(2, [...bytes(2, [...str(1, 'Memory')])])];
+    const spec = [...bytes(1, volume), ...bytes(2, container)];
+    const decoded = decodeKubeProtobuf(envelope('v1', 'Pod', [...bytes(1, str(1, 'p')), ...bytes(2, spec)]));
+    expect(decoded.spec).toEqual({
+      volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }],
+      containers: [
+        { name: 'web', image: 'nginx', livenessProbe: { httpGet: { path: '/healthz' }, periodSeconds: 5 } },
+      ],
+    });
+  });
+
   it('refuses bodies without the k8s magic (400) and kinds it cannot decode (415)', () => {
     expect(() => decodeKubeProtobuf(new TextEncoder().encode('{}'))).toThrow(KubeStatusError);
     try {

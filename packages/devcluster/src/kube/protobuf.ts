@@ -12,7 +12,7 @@ import { badRequest, unsupportedMediaType } from './status.ts';
 const MAGIC = [0x6b, 0x38, 0x73, 0x00] as const;
 
 /** Proto package of each API group version the face serves. */
-const PACKAGES: Readonly<Record<string, string>> = {
+export const PACKAGES: Readonly<Record<string, string>> = {
   v1: 'core.v1',
   'apps/v1': 'apps.v1',
   'batch/v1': 'batch.v1',
@@ -75,7 +75,19 @@ const KEEP_ZERO: ReadonlySet<string> = new Set([
   'orphanDependents',
 ]);
 
-interface FieldDef {
+/**
+ * Go structs embedded without a JSON name: protobuf nests them in a field, JSON inlines their
+ * fields into the parent (Volume.volumeSource, Probe.handler, …).
+ */
+export const INLINE_FIELDS: ReadonlySet<string> = new Set([
+  'volumeSource',
+  'persistentVolumeSource',
+  'localObjectReference',
+  'handler',
+  'ephemeralContainerCommon',
+]);
+
+export interface FieldDef {
   readonly name: string;
   readonly type: string;
   readonly repeated: boolean;
@@ -84,7 +96,8 @@ interface FieldDef {
 
 const parsed = new Map<string, Map<number, FieldDef>>();
 
-function fieldsOf(message: string): Map<number, FieldDef> | undefined {
+/** Fields of a protobuf message by number (from the generated table), or undefined if unknown. */
+export function fieldsOf(message: string): Map<number, FieldDef> | undefined {
   const cached = parsed.get(message);
   if (cached !== undefined) return cached;
   const spec = PROTO_FIELDS[message];
@@ -274,6 +287,12 @@ function decodeMessage(type: string, buf: Uint8Array): Json | undefined {
       continue;
     }
     const value = decodeValue(def.type, wire, r);
+    if (INLINE_FIELDS.has(def.name) && !def.repeated) {
+      if (value !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        Object.assign(out, value);
+      }
+      continue;
+    }
     if (def.repeated) {
       const list = (out[def.name] ?? []) as Json[];
       list.push(value ?? (def.type === 'string' ? '' : {}));

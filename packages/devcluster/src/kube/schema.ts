@@ -1,10 +1,12 @@
 /**
- * A compact description of the fields of each stored kind. One description serves two ends:
- * server-side field validation (`fieldValidation=Strict|Warn` reports unknown fields by path,
- * as `unknown field "spec.containers[0].imagee"`) and the OpenAPI v3 documents kubectl reads.
- * Sub-trees written as `any` are accepted without checks (documented as a difference).
+ * The fields of each served kind, derived from the Kubernetes protobuf field table (the same
+ * names and nesting as the JSON API, embedded structs inlined). One description serves two
+ * ends: server-side field validation (`fieldValidation=Strict|Warn` reports unknown fields by
+ * path, as `unknown field "spec.containers[0].imagee"`) and the OpenAPI v3 documents kubectl
+ * reads (`kubectl explain` included).
  */
 import { isObject, type Json } from './patch.ts';
+import { fieldsOf, INLINE_FIELDS, PACKAGES } from './protobuf.ts';
 
 export type SchemaNode =
   | { readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'int-or-string' | 'date-time' }
@@ -50,349 +52,74 @@ export const objectMeta = obj({
   managedFields: arr(any),
 });
 
-const labelSelector = obj({
-  matchLabels: strMap,
-  matchExpressions: arr(obj({ key: str, operator: str, values: arr(str) })),
-});
-
-const resources = obj({ limits: quantityMap, requests: quantityMap, claims: arr(any) });
-
-const container = obj({
-  name: str,
-  image: str,
-  command: arr(str),
-  args: arr(str),
-  workingDir: str,
-  ports: arr(obj({ name: str, hostPort: int, containerPort: int, protocol: str, hostIP: str })),
-  envFrom: arr(any),
-  env: arr(obj({ name: str, value: str, valueFrom: any })),
-  resources,
-  resizePolicy: arr(any),
-  restartPolicy: str,
-  volumeMounts: arr(
-    obj({
-      name: str,
-      readOnly: bool,
-      recursiveReadOnly: str,
-      mountPath: str,
-      subPath: str,
-      mountPropagation: str,
-      subPathExpr: str,
-    }),
-  ),
-  volumeDevices: arr(any),
-  livenessProbe: any,
-  readinessProbe: any,
-  startupProbe: any,
-  lifecycle: any,
-  terminationMessagePath: str,
-  terminationMessagePolicy: str,
-  imagePullPolicy: str,
-  securityContext: any,
-  stdin: bool,
-  stdinOnce: bool,
-  tty: bool,
-  targetContainerName: str,
-});
-
-const toleration = obj({ key: str, operator: str, value: str, effect: str, tolerationSeconds: int });
-
-export const podSpec = obj({
-  volumes: arr(any),
-  initContainers: arr(container),
-  containers: arr(container),
-  ephemeralContainers: arr(container),
-  restartPolicy: str,
-  terminationGracePeriodSeconds: int,
-  activeDeadlineSeconds: int,
-  dnsPolicy: str,
-  nodeSelector: strMap,
-  serviceAccountName: str,
-  serviceAccount: str,
-  automountServiceAccountToken: bool,
-  nodeName: str,
-  hostNetwork: bool,
-  hostPID: bool,
-  hostIPC: bool,
-  shareProcessNamespace: bool,
-  securityContext: any,
-  imagePullSecrets: arr(obj({ name: str })),
-  hostname: str,
-  subdomain: str,
-  affinity: any,
-  schedulerName: str,
-  tolerations: arr(toleration),
-  hostAliases: arr(obj({ ip: str, hostnames: arr(str) })),
-  priorityClassName: str,
-  priority: int,
-  dnsConfig: any,
-  readinessGates: arr(obj({ conditionType: str })),
-  runtimeClassName: str,
-  enableServiceLinks: bool,
-  preemptionPolicy: str,
-  overhead: quantityMap,
-  topologySpreadConstraints: arr(any),
-  setHostnameAsFQDN: bool,
-  os: obj({ name: str }),
-  hostUsers: bool,
-  schedulingGates: arr(obj({ name: str })),
-  resourceClaims: arr(any),
-  resources,
-});
-
-const condition = obj({
-  type: str,
-  status: str,
-  observedGeneration: int,
-  lastProbeTime: time,
-  lastHeartbeatTime: time,
-  lastUpdateTime: time,
-  lastTransitionTime: time,
-  reason: str,
-  message: str,
-});
-
-const podStatus = obj({
-  phase: str,
-  conditions: arr(condition),
-  message: str,
-  reason: str,
-  nominatedNodeName: str,
-  hostIP: str,
-  hostIPs: arr(obj({ ip: str })),
-  podIP: str,
-  podIPs: arr(obj({ ip: str })),
-  startTime: time,
-  initContainerStatuses: arr(any),
-  containerStatuses: arr(any),
-  qosClass: str,
-  ephemeralContainerStatuses: arr(any),
-  resize: str,
-  resourceClaimStatuses: arr(any),
-  observedGeneration: int,
-});
-
-export const podTemplate = obj({ metadata: objectMeta, spec: podSpec });
-
-const servicePort = obj({
-  name: str,
-  protocol: str,
-  appProtocol: str,
-  port: int,
-  targetPort: intOrString,
-  nodePort: int,
-});
-
-/** Top-level fields per kind (apiVersion, kind and metadata are added for every kind). */
+/**
+ * Kinds with no protobuf message in the generated table (metrics.k8s.io): their top-level
+ * fields by hand. Every other kind's schema comes from the table (see `kindSchema`).
+ */
 export const KIND_FIELDS: Readonly<Record<string, Readonly<Record<string, SchemaNode>>>> = {
-  Namespace: { spec: obj({ finalizers: arr(str) }), status: obj({ phase: str, conditions: arr(condition) }) },
-  Node: {
-    spec: obj({
-      podCIDR: str,
-      podCIDRs: arr(str),
-      providerID: str,
-      unschedulable: bool,
-      taints: arr(obj({ key: str, value: str, effect: str, timeAdded: time })),
-      configSource: any,
-      externalID: str,
-    }),
-    status: obj({
-      capacity: quantityMap,
-      allocatable: quantityMap,
-      phase: str,
-      conditions: arr(condition),
-      addresses: arr(obj({ type: str, address: str })),
-      daemonEndpoints: any,
-      nodeInfo: any,
-      images: arr(any),
-      volumesInUse: arr(str),
-      volumesAttached: arr(any),
-      config: any,
-      runtimeHandlers: arr(any),
-      features: any,
-    }),
-  },
-  Pod: { spec: podSpec, status: podStatus },
-  Binding: { target: obj({ apiVersion: str, kind: str, name: str, namespace: str, uid: str }) },
-  Eviction: { deleteOptions: any },
-  Event: {
-    involvedObject: obj({
-      kind: str,
-      namespace: str,
-      name: str,
-      uid: str,
-      apiVersion: str,
-      resourceVersion: str,
-      fieldPath: str,
-    }),
-    reason: str,
-    message: str,
-    source: obj({ component: str, host: str }),
-    firstTimestamp: time,
-    lastTimestamp: time,
-    count: int,
-    type: str,
-    eventTime: time,
-    series: any,
-    action: str,
-    related: any,
-    reportingComponent: str,
-    reportingInstance: str,
-  },
-  Service: {
-    spec: obj({
-      ports: arr(servicePort),
-      selector: strMap,
-      clusterIP: str,
-      clusterIPs: arr(str),
-      type: str,
-      externalIPs: arr(str),
-      sessionAffinity: str,
-      loadBalancerIP: str,
-      loadBalancerSourceRanges: arr(str),
-      externalName: str,
-      externalTrafficPolicy: str,
-      healthCheckNodePort: int,
-      publishNotReadyAddresses: bool,
-      sessionAffinityConfig: any,
-      ipFamilies: arr(str),
-      ipFamilyPolicy: str,
-      allocateLoadBalancerNodePorts: bool,
-      loadBalancerClass: str,
-      internalTrafficPolicy: str,
-      trafficDistribution: str,
-    }),
-    status: obj({ loadBalancer: any, conditions: arr(condition) }),
-  },
-  Endpoints: {
-    subsets: arr(obj({ addresses: arr(any), notReadyAddresses: arr(any), ports: arr(any) })),
-  },
-  EndpointSlice: { addressType: str, endpoints: arr(any), ports: arr(any) },
-  Deployment: {
-    spec: obj({
-      replicas: int,
-      selector: labelSelector,
-      template: podTemplate,
-      strategy: obj({
-        type: str,
-        rollingUpdate: obj({ maxUnavailable: intOrString, maxSurge: intOrString }),
-      }),
-      minReadySeconds: int,
-      revisionHistoryLimit: int,
-      paused: bool,
-      progressDeadlineSeconds: int,
-    }),
-    status: obj({
-      observedGeneration: int,
-      replicas: int,
-      updatedReplicas: int,
-      readyReplicas: int,
-      availableReplicas: int,
-      unavailableReplicas: int,
-      terminatingReplicas: int,
-      conditions: arr(condition),
-      collisionCount: int,
-    }),
-  },
-  ReplicaSet: {
-    spec: obj({ replicas: int, minReadySeconds: int, selector: labelSelector, template: podTemplate }),
-    status: obj({
-      replicas: int,
-      fullyLabeledReplicas: int,
-      readyReplicas: int,
-      availableReplicas: int,
-      terminatingReplicas: int,
-      observedGeneration: int,
-      conditions: arr(condition),
-    }),
-  },
-  Scale: {
-    spec: obj({ replicas: int }),
-    status: obj({ replicas: int, selector: str }),
-  },
-  Job: {
-    spec: obj({
-      parallelism: int,
-      completions: int,
-      activeDeadlineSeconds: int,
-      podFailurePolicy: any,
-      successPolicy: any,
-      backoffLimit: int,
-      backoffLimitPerIndex: int,
-      maxFailedIndexes: int,
-      selector: labelSelector,
-      manualSelector: bool,
-      template: podTemplate,
-      ttlSecondsAfterFinished: int,
-      completionMode: str,
-      suspend: bool,
-      podReplacementPolicy: str,
-      managedBy: str,
-    }),
-    status: obj({
-      conditions: arr(condition),
-      startTime: time,
-      completionTime: time,
-      active: int,
-      succeeded: int,
-      failed: int,
-      terminating: int,
-      completedIndexes: str,
-      failedIndexes: str,
-      uncountedTerminatedPods: any,
-      ready: int,
-    }),
-  },
-  Lease: {
-    spec: obj({
-      holderIdentity: str,
-      leaseDurationSeconds: int,
-      acquireTime: time,
-      renewTime: time,
-      leaseTransitions: int,
-      strategy: str,
-      preferredHolder: str,
-    }),
-  },
-  PriorityClass: { value: int, globalDefault: bool, description: str, preemptionPolicy: str },
-  HorizontalPodAutoscaler: {
-    spec: obj({
-      scaleTargetRef: obj({ kind: str, name: str, apiVersion: str }),
-      minReplicas: int,
-      maxReplicas: int,
-      metrics: arr(any),
-      behavior: any,
-    }),
-    status: obj({
-      observedGeneration: int,
-      lastScaleTime: time,
-      currentReplicas: int,
-      desiredReplicas: int,
-      currentMetrics: arr(any),
-      conditions: arr(condition),
-    }),
-  },
-  'autoscaling/v1 HorizontalPodAutoscaler': {
-    spec: obj({
-      scaleTargetRef: obj({ kind: str, name: str, apiVersion: str }),
-      minReplicas: int,
-      maxReplicas: int,
-      targetCPUUtilizationPercentage: int,
-    }),
-    status: obj({
-      observedGeneration: int,
-      lastScaleTime: time,
-      currentReplicas: int,
-      desiredReplicas: int,
-      currentCPUUtilizationPercentage: int,
-    }),
-  },
   PodMetrics: { timestamp: time, window: str, containers: arr(obj({ name: str, usage: quantityMap })) },
   NodeMetrics: { timestamp: time, window: str, usage: quantityMap },
 };
 
-/** The schema of a kind; `apiVersion` picks a version-specific shape where one is declared. */
+const protoSchemas = new Map<string, SchemaNode>();
+
+/**
+ * The schema of a protobuf message from the generated field table: every field the Go type
+ * has, at any depth (JSON names equal the proto field names in the Kubernetes API).
+ */
+function protoSchema(message: string, visiting: Set<string> = new Set()): SchemaNode {
+  switch (message) {
+    case 'string':
+    case 'bytes':
+      return str;
+    case 'int32':
+    case 'int64':
+      return int;
+    case 'double':
+    case 'float':
+      return num;
+    case 'bool':
+      return bool;
+    case 'meta.Time':
+    case 'meta.MicroTime':
+      return time;
+    case 'meta.Duration':
+      return str;
+    case 'api.resource.Quantity':
+    case 'util.intstr.IntOrString':
+      return intOrString;
+    case 'runtime.RawExtension':
+    case 'meta.FieldsV1':
+      return any;
+  }
+  const cached = protoSchemas.get(message);
+  if (cached !== undefined) return cached;
+  const fields = fieldsOf(message);
+  if (fields === undefined || visiting.has(message)) return any;
+  visiting.add(message);
+  const props: Record<string, SchemaNode> = {};
+  for (const f of fields.values()) {
+    const inner = protoSchema(f.type, visiting);
+    if (INLINE_FIELDS.has(f.name) && inner.type === 'object') Object.assign(props, inner.props);
+    else props[f.name] = f.map ? map(inner) : f.repeated ? arr(inner) : inner;
+  }
+  visiting.delete(message);
+  const node = obj(props);
+  protoSchemas.set(message, node);
+  return node;
+}
+
+/**
+ * The schema of a kind: from the protobuf field table when the kind has a message there (all
+ * built-in kinds), else the hand-written fields above (metrics kinds).
+ */
 export function kindSchema(kind: string, apiVersion = ''): SchemaNode {
+  const pkg = PACKAGES[apiVersion];
+  const message = pkg === undefined ? undefined : `${pkg}.${kind}`;
+  if (message !== undefined && fieldsOf(message) !== undefined) {
+    const generated = protoSchema(message);
+    if (generated.type === 'object') return obj({ apiVersion: str, kind: str, ...generated.props });
+  }
   const fields = KIND_FIELDS[`${apiVersion} ${kind}`] ?? KIND_FIELDS[kind] ?? {};
   return obj({ apiVersion: str, kind: str, metadata: objectMeta, ...fields });
 }
