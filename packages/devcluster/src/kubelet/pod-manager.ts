@@ -82,6 +82,8 @@ export interface RunningContainer {
 
 interface ContainerRec {
   readonly spec: V1Container;
+  /** An init container: runs to completion, in order, before the app containers start. */
+  readonly init: boolean;
   readonly image: string;
   restartCount: number;
   attempt: number;
@@ -108,6 +110,11 @@ interface PodRec {
   readonly nodeName: string;
   pod: V1Pod;
   readonly containers: ContainerRec[];
+  readonly inits: ContainerRec[];
+  /** Every init container completed (true at once when there are none). */
+  initialized: boolean;
+  /** An init container failed under restartPolicy Never: the pod failed. */
+  initFailed: boolean;
   startTime: Date;
   deleting: boolean;
   gone: boolean;
@@ -118,6 +125,7 @@ interface PodRec {
 }
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+const allOf = (rec: PodRec): ContainerRec[] => [...rec.inits, ...rec.containers];
 const SIGNALS: Readonly<Record<string, number>> = {
   SIGKILL: 9,
   SIGTERM: 15,
@@ -199,7 +207,7 @@ export class PodManager {
     const kills: Promise<unknown>[] = [];
     for (const rec of this.#pods.values()) {
       rec.gone = true;
-      for (const c of rec.containers) {
+      for (const c of allOf(rec)) {
         this.#stopContainerLoops(c);
         if (c.taskId !== undefined) kills.push(this.#kill(c.taskId, graceMs));
       }
@@ -218,7 +226,7 @@ export class PodManager {
   runningContainers(): RunningContainer[] {
     const out: RunningContainer[] = [];
     for (const rec of this.#pods.values()) {
-      for (const c of rec.containers) {
+      for (const c of allOf(rec)) {
         if (c.state.kind === 'running' && c.taskId !== undefined) {
           out.push({
             namespace: rec.namespace,
@@ -253,11 +261,13 @@ export class PodManager {
         },
       );
     }
-    const c = rec.containers.find((x) => x.spec.name === container);
+    const c = allOf(rec).find((x) => x.spec.name === container);
     if (c === undefined) {
       throw new BerthError('NOT_FOUND', `container "${container}" is not in pod "${name}"`, {
         component: 'devcluster/kubelet',
-        hint: `Pick one of: ${rec.containers.map((x) => x.spec.name).join(', ')}.`,
+        hint: `Pick one of: ${allOf(rec)
+          .map((x) => x.spec.name)
+          .join(', ')}.`,
       });
     }
     const taskId = options.previous ? c.previousTaskId : c.taskId;
@@ -338,7 +348,7 @@ export class PodManager {
   #forget(rec: PodRec, graceMs: number): void {
     rec.gone = true;
     this.#pods.delete(rec.key);
-    for (const c of rec.containers) {
+    for (const c of allOf(rec)) {
       this.#stopContainerLoops(c);
       if (c.taskId !== undefined) {
         this.#byTask.delete(c.taskId);
@@ -348,6 +358,31 @@ export class PodManager {
   }
 
   #admit(pod: V1Pod, namespace: string, name: string, uid: string, nodeName: string): PodRec | undefined {
+    const record = (spec: V1Container, init: boolean): ContainerRec => ({
+      spec,
+      init,
+      image: spec.image ?? '',
+      restartCount: 0,
+      attempt: 0,
+      state: init
+        ? { kind: 'waiting', reason: 'PodInitializing' }
+        : {
+            kind: 'waiting',
+            reason: (pod.spec?.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating',
+          },
+      lastTerminated: undefined,
+      ready: false,
+      taskId: undefined,
+      previousTaskId: undefined,
+      backoffSteps: 0,
+      backoffTimer: undefined,
+      readiness: undefined,
+      liveness: undefined,
+      hostPorts: new Map(),
+      env: {},
+      sandbox: undefined,
+    });
+    const inits = (pod.spec?.initContainers ?? []).map((spec) => record(spec, true));
     const rec: PodRec = {
       key: keyOf(namespace, name),
       uid,
@@ -355,24 +390,10 @@ export class PodManager {
       name,
       nodeName,
       pod,
-      containers: (pod.spec?.containers ?? []).map((spec) => ({
-        spec,
-        image: spec.image ?? '',
-        restartCount: 0,
-        attempt: 0,
-        state: { kind: 'waiting', reason: 'ContainerCreating' },
-        lastTerminated: undefined,
-        ready: false,
-        taskId: undefined,
-        previousTaskId: undefined,
-        backoffSteps: 0,
-        backoffTimer: undefined,
-        readiness: undefined,
-        liveness: undefined,
-        hostPorts: new Map(),
-        env: {},
-        sandbox: undefined,
-      })),
+      containers: (pod.spec?.containers ?? []).map((spec) => record(spec, false)),
+      inits,
+      initialized: inits.length === 0,
+      initFailed: false,
       startTime: new Date(),
       deleting: false,
       gone: false,
@@ -386,28 +407,36 @@ export class PodManager {
     if (!scheduled) {
       this.#event(rec, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     }
-    if ((pod.spec?.initContainers ?? []).length > 0) {
-      this.#event(
-        rec,
-        'Warning',
-        'InitContainersIgnored',
-        'The Berth virtual kubelet does not run init containers; starting the app containers',
-      );
-    }
-    for (const c of rec.containers) {
-      const simulated = this.#o.simulated || containerArgv(c.spec, {}).length === 0;
-      this.#event(
-        rec,
-        'Normal',
-        'Pulled',
-        simulated
-          ? `Image "${c.image}" not pulled: the Berth virtual kubelet simulates container ${c.spec.name}`
-          : `Image "${c.image}" not pulled: the Berth virtual kubelet runs the command of container ${c.spec.name} as a process on this machine`,
-      );
-      this.#launch(rec, c);
-    }
+    const first = inits[0];
+    if (first !== undefined) this.#start(rec, first);
+    else for (const c of rec.containers) this.#start(rec, c);
     this.#markDirty(rec);
     return rec;
+  }
+
+  /** First start of a container: the image Event, then the launch. */
+  #start(rec: PodRec, c: ContainerRec): void {
+    const simulated = this.#o.simulated || containerArgv(c.spec, {}).length === 0;
+    this.#event(
+      rec,
+      'Normal',
+      'Pulled',
+      simulated
+        ? `Image "${c.image}" not pulled: the Berth virtual kubelet simulates container ${c.spec.name}`
+        : `Image "${c.image}" not pulled: the Berth virtual kubelet runs the command of container ${c.spec.name} as a process on this machine`,
+    );
+    c.state = { kind: 'waiting', reason: 'ContainerCreating' };
+    this.#launch(rec, c);
+  }
+
+  /** An init container completed: start the next one, or the app containers after the last. */
+  #initCompleted(rec: PodRec, c: ContainerRec): void {
+    const next = rec.inits[rec.inits.indexOf(c) + 1];
+    if (next !== undefined) this.#start(rec, next);
+    else {
+      rec.initialized = true;
+      for (const app of rec.containers) this.#start(rec, app);
+    }
   }
 
   // ----------------------------------------------------------------------------------------
@@ -497,6 +526,10 @@ export class PodManager {
       env: c.env,
       ...(c.sandbox === undefined ? {} : { cwd: c.sandbox }),
     };
+    if (c.init) {
+      this.#markDirty(rec);
+      return;
+    }
     c.ready = c.spec.readinessProbe === undefined || simulated;
     if (c.spec.readinessProbe !== undefined && !simulated) {
       c.readiness = new ProbeLoop(c.spec.readinessProbe, target, (ok, message) => {
@@ -573,8 +606,24 @@ export class PodManager {
     };
     c.state = { kind: 'terminated', ...terminated };
     const policy = rec.pod.spec?.restartPolicy ?? 'Always';
+    if (c.init && !rec.deleting && !rec.gone) {
+      if (exitCode === 0) {
+        this.#initCompleted(rec, c);
+        this.#markDirty(rec);
+        return;
+      }
+      if (policy === 'Never') {
+        rec.initFailed = true;
+        for (const app of rec.containers) app.state = { kind: 'waiting', reason: 'PodInitializing' };
+        this.#markDirty(rec);
+        return;
+      }
+    }
+    // Init containers restart only on failure (any policy but Never, handled above).
     const restart =
-      !rec.deleting && !rec.gone && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+      !rec.deleting &&
+      !rec.gone &&
+      (c.init || policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
     if (restart) {
       const ranMs = startedAt === undefined ? 0 : Date.now() - startedAt.getTime();
       const delay = this.#nextBackoff(c, ranMs);
@@ -639,7 +688,7 @@ export class PodManager {
     const meta = rec.pod.metadata ?? {};
     const graceSeconds = meta.deletionGracePeriodSeconds ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
     const kills: Promise<void>[] = [];
-    for (const c of rec.containers) {
+    for (const c of allOf(rec)) {
       this.#stopContainerLoops(c);
       if (c.state.kind === 'waiting' && c.lastTerminated !== undefined)
         c.state = { kind: 'terminated', ...c.lastTerminated };
@@ -678,17 +727,28 @@ export class PodManager {
   // Status and events
 
   #status(rec: PodRec): V1PodStatus {
-    const runtimes: ContainerRuntime[] = rec.containers.map((c) => ({
+    const runtime = (c: ContainerRec): ContainerRuntime => ({
       name: c.spec.name,
       image: c.image,
       restartCount: c.restartCount,
       state: c.state,
       ...(c.lastTerminated === undefined ? {} : { lastTerminated: c.lastTerminated }),
-      ready: c.ready,
+      ready: c.init ? c.state.kind === 'terminated' && c.state.exitCode === 0 : c.ready,
       ...(c.taskId === undefined ? {} : { containerID: `berth://${c.taskId}` }),
-    }));
-    const phase: PodPhase = podPhase(runtimes);
-    rec.conditions = podConditions(phase, runtimes, rec.conditions, new Date());
+    });
+    const runtimes = rec.containers.map(runtime);
+    const inits = rec.inits.map(runtime);
+    const phase: PodPhase = rec.initFailed ? 'Failed' : rec.initialized ? podPhase(runtimes) : 'Pending';
+    const pendingInits = rec.initialized
+      ? []
+      : rec.inits.filter((c) => !(c.state.kind === 'terminated' && c.state.exitCode === 0));
+    rec.conditions = podConditions(
+      phase,
+      runtimes,
+      rec.conditions,
+      new Date(),
+      pendingInits.map((c) => c.spec.name),
+    );
     const hostIP = this.#o.engine.node(rec.nodeName)?.address ?? '127.0.0.1';
     return {
       phase,
@@ -698,6 +758,7 @@ export class PodManager {
       podIP: hostIP,
       podIPs: [{ ip: hostIP }],
       startTime: rec.startTime,
+      ...(inits.length === 0 ? {} : { initContainerStatuses: inits.map(containerStatus) }),
       containerStatuses: runtimes.map(containerStatus),
     };
   }

@@ -99,6 +99,8 @@ export function podConditions(
   containers: readonly ContainerRuntime[],
   previous: readonly V1PodCondition[],
   now: Date,
+  /** Init containers that have not completed yet (the pod is not Initialized while any remain). */
+  pendingInits: readonly string[] = [],
 ): V1PodCondition[] {
   const allReady = containers.length > 0 && containers.every((c) => c.ready);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
@@ -122,7 +124,14 @@ export function podConditions(
     : { reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` };
   const ready = allReady && !terminal;
   return [
-    make('Initialized', true, ...(terminal ? (['PodCompleted'] as const) : [])),
+    pendingInits.length > 0
+      ? make(
+          'Initialized',
+          false,
+          'ContainersNotInitialized',
+          `containers with incomplete status: [${pendingInits.join(' ')}]`,
+        )
+      : make('Initialized', true, ...(terminal ? (['PodCompleted'] as const) : [])),
     ready ? make('Ready', true) : make('Ready', false, why.reason, why.message),
     ready ? make('ContainersReady', true) : make('ContainersReady', false, why.reason, why.message),
     make('PodScheduled', true),

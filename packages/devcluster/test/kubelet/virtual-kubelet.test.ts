@@ -4,6 +4,9 @@
  * so the "Deployment" case creates its replicas as pods bound with spec.nodeName.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Resources } from '@berth/core';
 import { AppsV1Api, type V1Lease, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -451,6 +454,57 @@ describe.each(targets)(
         await apps.deleteNamespacedDeployment({ name, namespace: ns });
       }, 40_000);
     }
+
+    it('runs init containers in order before the app container, and fails the pod when one fails under Never', async () => {
+      // Containers share no filesystem (no volumes here): the steps meet in a directory of this machine.
+      const dir = join(tmpdir(), `berth-vk-init-${suffix}`);
+      await mkdir(dir, { recursive: true });
+      await create(
+        pod('init', nodeA, sh(`cat ${dir}/first ${dir}/second; while :; do sleep 0.2; done`), {
+          initContainers: [
+            { name: 'one', image: 'busybox:1.36', ...sh(`sleep 0.3; echo 1 > ${dir}/first`) },
+            { name: 'two', image: 'busybox:1.36', ...sh(`test -f ${dir}/first && echo 2 > ${dir}/second`) },
+          ],
+        }),
+      );
+      const initializing = await readPod(target, `init-${suffix}`);
+      expect(['Pending', undefined]).toContain(initializing.status?.phase);
+      const running = await until('init Running', async () => {
+        const p = await readPod(target, `init-${suffix}`);
+        return p.status?.phase === 'Running' ? p : undefined;
+      });
+      expect(
+        running.status?.initContainerStatuses?.map((s) => [s.name, s.state?.terminated?.reason]),
+      ).toEqual([
+        ['one', 'Completed'],
+        ['two', 'Completed'],
+      ]);
+      expect(running.status?.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+      const log = await until('init log', async () => {
+        const r = await kubeletGet(kubelet, `/containerLogs/${ns}/init-${suffix}/main`);
+        return r.text === '' ? undefined : r.text;
+      });
+      expect(log).toBe('1\n2\n');
+
+      await create(
+        pod('init-fail', nodeB, sh('echo never'), {
+          restartPolicy: 'Never',
+          initContainers: [{ name: 'setup', image: 'busybox:1.36', ...sh('exit 4') }],
+        }),
+      );
+      const failed = await until('init-fail Failed', async () => {
+        const p = await readPod(target, `init-fail-${suffix}`);
+        return p.status?.phase === 'Failed' ? p : undefined;
+      });
+      expect(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(4);
+      expect(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('PodInitializing');
+      expect(failed.status?.conditions?.find((c) => c.type === 'Initialized')).toMatchObject({
+        status: 'False',
+        reason: 'ContainersNotInitialized',
+      });
+      await target.core.deleteNamespacedPod({ name: `init-${suffix}`, namespace: ns, gracePeriodSeconds: 0 });
+      await rm(dir, { recursive: true, force: true });
+    });
 
     it('simulates a container without a command and says the image is not pulled', async () => {
       await create(pod('sim', nodeA, {}));
