@@ -537,6 +537,24 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     return undefined;
   };
 
+  /**
+   * GET, change, PUT with the resourceVersion read; on 409 Conflict read again and retry (five
+   * tries), so a concurrent writer is never overwritten and a lost race is not an error.
+   */
+  const updateWithRetry = async (
+    path: string,
+    change: (current: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    for (let attempt = 1; ; attempt++) {
+      const current = await client.request<Record<string, unknown>>('GET', path);
+      try {
+        return await client.request<Record<string, unknown>>('PUT', path, { body: change(current) });
+      } catch (error) {
+        if (httpStatusOf(error) !== 409 || attempt >= 5) throw error;
+      }
+    }
+  };
+
   const findDeployment = async (service: string): Promise<{ namespace: string; name: string }> => {
     const list = await client.request<{ items?: { metadata: { name: string; namespace: string } }[] }>(
       'GET',
@@ -678,13 +696,9 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
         });
       }
       const d = await findDeployment(service);
-      await client.request(
-        'PATCH',
+      await updateWithRetry(
         `/apis/apps/v1/namespaces/${seg(d.namespace)}/deployments/${seg(d.name)}/scale`,
-        {
-          contentType: 'application/merge-patch+json',
-          body: { spec: { replicas } },
-        },
+        (scale) => ({ ...scale, spec: { ...(scale.spec as object), replicas } }),
       );
       emitEvent({
         level: 'info',
