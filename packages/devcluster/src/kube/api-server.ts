@@ -29,6 +29,7 @@ import {
   type ListOptions,
   type PatchType,
   type PropagationPolicy,
+  validateApiOptions,
   type WatchEvent,
   type WriteOptions,
 } from './kube-api.ts';
@@ -226,7 +227,7 @@ async function readBody(req: IncomingMessage): Promise<Json> {
     const b = chunk as Buffer;
     size += b.length;
     if (size > MAX_BODY_BYTES)
-      throw new KubeStatusError(413, 'BadRequest', 'Request entity too large: limit is 3145728');
+      throw new KubeStatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(b);
   }
   if (protobuf) {
@@ -400,6 +401,26 @@ interface OpenWatch {
 /** Start the Kubernetes face on HTTPS and write its kubeconfig. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const host = options.host ?? '127.0.0.1';
+  const port0 = options.port ?? 0;
+  if (!Number.isInteger(port0) || port0 < 0 || port0 > 65535) {
+    throw new BerthError(
+      'SPEC_INVALID',
+      `startKubeApiServer: \`port\` is ${JSON.stringify(options.port)}: expected 0-65535`,
+      {
+        component: 'devcluster',
+        hint: 'pass port: 0 (or leave it out) for an ephemeral port',
+      },
+    );
+  }
+  const bookmarkMs0 = options.bookmarkIntervalMs;
+  if (bookmarkMs0 !== undefined && (!Number.isFinite(bookmarkMs0) || bookmarkMs0 <= 0)) {
+    throw new BerthError(
+      'SPEC_INVALID',
+      `startKubeApiServer: \`bookmarkIntervalMs\` is ${JSON.stringify(bookmarkMs0)}: expected milliseconds > 0`,
+      { component: 'devcluster', hint: 'leave it out for the default of 5000 ms' },
+    );
+  }
+  validateApiOptions(options);
   const persisted = options.stateDir === undefined ? {} : await loadState(options.stateDir);
   const token = options.token ?? persisted.token ?? randomBytes(32).toString('hex');
   if (token.trim() === '' || /\s/.test(token)) {
@@ -828,9 +849,26 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     handle(req, res).catch((error: unknown) => sendError(res, error));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+    const onError = (error: NodeJS.ErrnoException) => {
+      api.close();
+      reject(
+        new BerthError(
+          'SPEC_INVALID',
+          `startKubeApiServer: cannot listen on ${host}:${port0}: ${error.code ?? error.message}`,
+          {
+            component: 'devcluster',
+            hint:
+              error.code === 'EADDRINUSE'
+                ? 'choose another `port`, or 0 for an ephemeral one'
+                : 'check `host` and `port`',
+            cause: error,
+          },
+        ),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port0, host, () => {
+      server.off('error', onError);
       resolve();
     });
   });

@@ -5,6 +5,7 @@
  * namespace subresources. The HTTP layer and in-process callers share this one object.
  */
 import { randomUUID } from 'node:crypto';
+import { BerthError } from '@berth/core';
 import {
   clone,
   isObject,
@@ -194,6 +195,51 @@ function labelsOf(obj: JsonObject): Record<string, string> {
   return out;
 }
 
+function optionError(field: string, value: unknown, expected: string): BerthError {
+  return new BerthError(
+    'SPEC_INVALID',
+    `KubeApi option \`${field}\` is ${JSON.stringify(value)}: ${expected}`,
+    {
+      component: 'devcluster',
+      hint: `fix \`${field}\` or leave it out for the default`,
+      details: { field },
+    },
+  );
+}
+
+/** Reject bad options before anything is built (one BerthError naming the option). */
+export function validateApiOptions(options: KubeApiOptions): void {
+  const cidr = options.serviceCIDR;
+  if (cidr !== undefined) {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    const octets = m === null ? [] : m.slice(1, 5).map(Number);
+    const bits = m === null ? -1 : Number(m[5]);
+    if (m === null || octets.some((o) => o > 255) || bits < 8 || bits > 30) {
+      throw optionError(
+        'serviceCIDR',
+        cidr,
+        'expected an IPv4 CIDR with a prefix of 8 to 30 bits, e.g. "10.96.0.0/12"',
+      );
+    }
+  }
+  const retained = options.retainedEvents;
+  if (retained !== undefined && (!Number.isInteger(retained) || retained < 1)) {
+    throw optionError('retainedEvents', retained, 'expected a positive integer (changes kept for watches)');
+  }
+  const termination = options.podTerminationMs;
+  if (
+    termination !== undefined &&
+    termination !== null &&
+    (!Number.isFinite(termination) || termination < 0)
+  ) {
+    throw optionError(
+      'podTerminationMs',
+      termination,
+      'expected milliseconds ≥ 0, or null to leave it to a kubelet',
+    );
+  }
+}
+
 /** A pod spec without the fields an update may change (images, deadlines, tolerations, gates). */
 function immutablePodSpec(spec: JsonObject): string {
   const c = clone(spec);
@@ -240,6 +286,7 @@ export class KubeApi {
     );
     this.#now = options.now ?? Date.now;
     this.#podTerminationMs = options.podTerminationMs === undefined ? 0 : options.podTerminationMs;
+    validateApiOptions(options);
     const [base, bits] = (options.serviceCIDR ?? '10.96.0.0/12').split('/');
     this.#cidrBase = ipToInt(base ?? '10.96.0.0');
     this.#cidrSize = 2 ** (32 - Number(bits ?? 12));

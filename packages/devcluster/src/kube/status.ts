@@ -17,7 +17,8 @@ export type StatusReason =
   | 'Invalid'
   | 'UnsupportedMediaType'
   | 'InternalError'
-  | 'Timeout';
+  | 'Timeout'
+  | 'RequestEntityTooLarge';
 
 /** One field-level problem of a 422 Invalid (`details.causes[]`). */
 export interface StatusCause {
