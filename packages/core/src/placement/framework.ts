@@ -144,6 +144,8 @@ export class Framework {
     kept: new Int32Array(0),
     seen: new Int32Array(0),
     scores: [],
+    totals: new Float64Array(0),
+    marks: new Int32Array(0),
     stamp: 0,
   };
 
@@ -286,6 +288,8 @@ export class Framework {
       kept: new Int32Array(n),
       seen: new Int32Array(n),
       scores: this.#scores,
+      totals: new Float64Array(n),
+      marks: new Int32Array(2 * n + 2),
       stamp: 0,
     };
   }

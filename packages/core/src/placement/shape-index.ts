@@ -27,8 +27,12 @@ export interface IndexedScore {
 export interface IndexScratch {
   readonly list: Int32Array;
   readonly kept: Int32Array;
+  /** Per node: `stamp` once seen in this refresh, `-stamp` once it passed the filters. */
   readonly seen: Int32Array;
   readonly scores: readonly Float64Array[];
+  readonly totals: Float64Array;
+  /** Per tree position (2 × size): `stamp` once queued for recomputation. */
+  readonly marks: Int32Array;
   stamp: number;
 }
 
@@ -191,17 +195,21 @@ export class ShapeIndex {
       kept[m++] = node;
     }
     const pass = runFilters(ctx, filters, skip, kept, m);
+    for (let k = 0; k < pass; k++) seen[kept[k]!] = -stamp;
     const flags = this.#flags;
     let feasible = this.#feasible;
     for (let k = 0; k < m; k++) {
       const node = list[k]!;
       const f = flags[node]!;
+      const ok = seen[node] === -stamp;
+      // Out before and still out: nothing to re-score.
+      if (f === 0 && !ok) continue;
       if ((f & FEASIBLE) !== 0) feasible--;
+      if (ok) feasible++;
       if ((f & DIRTY) === 0) this.#pushDirty(node);
-      flags[node] = DIRTY;
+      flags[node] = ok ? DIRTY | FEASIBLE : DIRTY;
     }
-    for (let k = 0; k < pass; k++) flags[kept[k]!]! |= FEASIBLE;
-    this.#feasible = feasible + pass;
+    this.#feasible = feasible;
   }
 
   #pushDirty(node: number): void {
@@ -272,26 +280,39 @@ export class ShapeIndex {
       return;
     }
     const max = this.#max;
-    for (let k = 0; k < m; k++) max[leaves + list[k]!] = this.#total(scores, skip, scratch.scores, k);
+    const totals = this.#totals(scores, skip, scratch, m);
+    for (let k = 0; k < m; k++) max[leaves + list[k]!] = totals[k]!;
     for (let k = 0; k < d; k++) {
       const node = dirty[k]!;
       const f = flags[node]!;
       if ((f & FEASIBLE) === 0) max[leaves + node] = INFEASIBLE;
       flags[node] = f & FEASIBLE;
     }
-    this.#pullAll(dirty, d);
+    this.#pullAll(dirty, d, scratch);
     this.#dirtyLength = 0;
   }
 
-  #total(scores: readonly IndexedScore[], skip: Uint8Array, out: readonly Float64Array[], k: number): number {
-    let t = 0;
+  /** Totals of `scratch.scores[*][0..m)`, plugin by plugin, into `scratch.totals`. */
+  #totals(scores: readonly IndexedScore[], skip: Uint8Array, scratch: IndexScratch, m: number): Float64Array {
+    const totals = scratch.totals;
+    totals.fill(0, 0, m);
     for (let j = 0; j < scores.length; j++) {
       if (skip[j] === 1) continue;
-      const s = scores[j]!;
-      t += finishScore(out[j]![k]!, s.normalization, this.#normMax[j]!) * s.weight;
+      const { normalization, weight } = scores[j]!;
+      const out = scratch.scores[j]!;
+      const top = this.#normMax[j]!;
+      if (normalization === 0) {
+        for (let k = 0; k < m; k++) {
+          const v = out[k]!;
+          totals[k]! += (v >= 0 ? (v > MAX_NODE_SCORE ? MAX_NODE_SCORE : v) : 0) * weight;
+        }
+      } else for (let k = 0; k < m; k++) totals[k]! += finishScore(out[k]!, normalization, top) * weight;
     }
-    if (!Number.isInteger(t) || t > MAX_TOTAL) throw new NotIndexable();
-    return t;
+    for (let k = 0; k < m; k++) {
+      const t = totals[k]!;
+      if (!Number.isInteger(t) || t > MAX_TOTAL) throw new NotIndexable();
+    }
+    return totals;
   }
 
   #scoreAll(
@@ -331,7 +352,8 @@ export class ShapeIndex {
     const max = this.#max;
     const leaves = this.#leaves;
     max.fill(INFEASIBLE, leaves, leaves + this.size);
-    for (let k = 0; k < m; k++) max[leaves + list[k]!] = this.#total(scores, skip, scratch.scores, k);
+    const totals = this.#totals(scores, skip, scratch, m);
+    for (let k = 0; k < m; k++) max[leaves + list[k]!] = totals[k]!;
     for (let p = leaves - 1; p >= 1; p--) this.#pull(p);
     this.#skipScore = skip.slice();
     this.#scored = true;
@@ -361,36 +383,34 @@ export class ShapeIndex {
 
   /**
    * Recomputes the ancestors of the leaves of `nodes[0..count)` (whose values are set), level by
-   * level, each ancestor once. Sorts `nodes`.
+   * level, each ancestor once. Overwrites `nodes`.
    */
-  #pullAll(nodes: Int32Array, count: number): void {
+  #pullAll(nodes: Int32Array, count: number, scratch: IndexScratch): void {
     if (count === 0 || this.#leaves === 1) return;
-    const level = nodes.subarray(0, count).sort();
     const max = this.#max;
     const ties = this.#ties;
-    let half = this.#leaves >> 1;
+    const marks = scratch.marks;
+    const stamp = ++scratch.stamp;
+    const half = this.#leaves >> 1;
     // Parents of leaves: both children count once.
     let m = 0;
-    let last = -1;
     for (let k = 0; k < count; k++) {
-      const p = half + (level[k]! >> 1);
-      if (p === last) continue;
-      last = p;
-      level[m++] = p;
+      const p = half + (nodes[k]! >> 1);
+      if (marks[p] === stamp) continue;
+      marks[p] = stamp;
+      nodes[m++] = p;
       const a = max[2 * p]!;
       const b = max[2 * p + 1]!;
       max[p] = Math.max(a, b);
       ties[p] = a === b ? 2 : 1;
     }
-    while (half > 1) {
-      half >>= 1;
+    for (let width = half; width > 1; width >>= 1) {
       let n = 0;
-      last = -1;
       for (let k = 0; k < m; k++) {
-        const p = level[k]! >> 1;
-        if (p === last) continue;
-        last = p;
-        level[n++] = p;
+        const p = nodes[k]! >> 1;
+        if (marks[p] === stamp) continue;
+        marks[p] = stamp;
+        nodes[n++] = p;
         const l = 2 * p;
         const a = max[l]!;
         const b = max[l + 1]!;
