@@ -693,9 +693,21 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (found === undefined) throw notFound(def, name);
       return { kind: def.kind, apiVersion: apiVersionOf(def), ...found };
     }
+    // metrics-server selects by the labels of the pods/nodes the samples belong to.
     const selector = q.get('labelSelector');
-    if (selector) api.list('pods', '', { labelSelector: selector, limit: 1 });
-    return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: {}, items };
+    let selected = items;
+    if (selector) {
+      const source = def.kind === 'NodeMetrics' ? 'nodes' : 'pods';
+      const keep = new Set(
+        api
+          .listReadonly(source, namespace, { labelSelector: selector })
+          .items.map((o) => `${String(metaOf(o).namespace ?? '')}/${String(metaOf(o).name)}`),
+      );
+      selected = items.filter((i) =>
+        keep.has(`${String(metaOf(i).namespace ?? '')}/${String(metaOf(i).name)}`),
+      );
+    }
+    return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: {}, items: selected };
   };
 
   const streamLogs = async (

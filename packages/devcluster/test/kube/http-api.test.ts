@@ -298,6 +298,19 @@ describe('reads', () => {
     });
     const p = (await call(server, 'GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/p')).json();
     expect(p).toMatchObject({ kind: 'PodMetrics', containers: [{ name: 'c', usage: { memory: '10Mi' } }] });
+    await call(server, 'POST', '/api/v1/namespaces/default/pods', { body: pod('p', { tier: 'db' }) });
+    const byLabel = async (selector: string) =>
+      (
+        (
+          await call(
+            server,
+            'GET',
+            `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=${selector}`,
+          )
+        ).json().items as unknown[]
+      ).length;
+    expect(await byLabel('tier%3Ddb')).toBe(1);
+    expect(await byLabel('tier%3Dweb')).toBe(0);
   });
 
   it('publishes OpenAPI v3 with fieldValidation on every PATCH so kubectl validates server-side', async () => {
