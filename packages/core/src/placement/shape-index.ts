@@ -304,7 +304,7 @@ export class ShapeIndex {
       if (normalization === 0) {
         for (let k = 0; k < m; k++) {
           const v = out[k]!;
-          totals[k]! += (v >= 0 ? (v > MAX_NODE_SCORE ? MAX_NODE_SCORE : v) : 0) * weight;
+          totals[k]! += (v >= 0 ? Math.min(v, MAX_NODE_SCORE) : 0) * weight;
         }
       } else for (let k = 0; k < m; k++) totals[k]! += finishScore(out[k]!, normalization, top) * weight;
     }
