@@ -5,7 +5,11 @@ import { defineConfig } from 'vitest/config';
 // the `@berth/source` export condition, so tests never need a build first.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    // In CI, also write a JSON report so .ci/run can print the plain "N passed, N failed" line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]]
+      : ['default'],
+    projects: ['packages/*', 'apps/*', 'test/real-k8s'],
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**', 'apps/*/src/**'],
