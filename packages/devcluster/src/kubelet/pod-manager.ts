@@ -5,7 +5,7 @@
  * and kubelet-style Events.
  */
 import { randomBytes } from 'node:crypto';
-import { BerthError } from '@berth/core';
+import { BerthError, Resources } from '@berth/core';
 import {
   ADD,
   DELETE,
@@ -115,6 +115,8 @@ interface PodRec {
   initialized: boolean;
   /** An init container failed under restartPolicy Never: the pod failed. */
   initFailed: boolean;
+  /** Admission refused the pod (it does not fit the node), as the kubelet's OutOf<resource>. */
+  rejected: { readonly reason: string; readonly message: string } | undefined;
   startTime: Date;
   deleting: boolean;
   gone: boolean;
@@ -394,6 +396,7 @@ export class PodManager {
       inits,
       initialized: inits.length === 0,
       initFailed: false,
+      rejected: undefined,
       startTime: new Date(),
       deleting: false,
       gone: false,
@@ -407,11 +410,56 @@ export class PodManager {
     if (!scheduled) {
       this.#event(rec, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     }
+    rec.rejected = this.#admission(rec);
+    if (rec.rejected !== undefined) {
+      this.#event(rec, 'Warning', rec.rejected.reason, rec.rejected.message);
+      this.#markDirty(rec);
+      return rec;
+    }
     const first = inits[0];
     if (first !== undefined) this.#start(rec, first);
     else for (const c of rec.containers) this.#start(rec, c);
     this.#markDirty(rec);
     return rec;
+  }
+
+  /**
+   * The kubelet's resource admission: the pod's requests (app containers summed, or the largest
+   * init container if more) must fit what the node has left, else the pod fails `OutOf<name>`.
+   */
+  #admission(rec: PodRec): { reason: string; message: string } | undefined {
+    const node = this.#o.engine.node(rec.nodeName);
+    if (node === undefined) return undefined;
+    let need = Resources.ZERO;
+    try {
+      for (const c of rec.containers) need = need.add(containerResources(c.spec));
+      for (const c of rec.inits) {
+        const r = containerResources(c.spec);
+        need = Resources.of({
+          cpu: Math.max(need.cpu, r.cpu),
+          memory: Math.max(need.memory, r.memory),
+          disk: Math.max(need.disk, r.disk),
+          gpus: Math.max(need.gpus, r.gpus),
+        });
+      }
+    } catch {
+      return undefined; // unreadable requests fail the container launch, with its own message
+    }
+    const checks = [
+      ['cpu', need.cpu, node.allocated.cpu, node.capacity.cpu],
+      ['memory', need.memory, node.allocated.memory, node.capacity.memory],
+      ['ephemeral-storage', need.disk, node.allocated.disk, node.capacity.disk],
+      ['nvidia.com/gpu', need.gpus, node.allocated.gpus, node.capacity.gpus],
+    ] as const;
+    for (const [name, requested, used, capacity] of checks) {
+      if (requested > 0 && used + requested > capacity) {
+        return {
+          reason: `OutOf${name}`,
+          message: `Pod was rejected: Node didn't have enough resource: ${name}, requested: ${requested}, used: ${used}, capacity: ${capacity}`,
+        };
+      }
+    }
+    return undefined;
   }
 
   /** First start of a container: the image Event, then the launch. */
@@ -750,6 +798,16 @@ export class PodManager {
       pendingInits.map((c) => c.spec.name),
     );
     const hostIP = this.#o.engine.node(rec.nodeName)?.address ?? '127.0.0.1';
+    if (rec.rejected !== undefined) {
+      return {
+        phase: 'Failed',
+        reason: rec.rejected.reason,
+        message: rec.rejected.message,
+        hostIP,
+        hostIPs: [{ ip: hostIP }],
+        startTime: rec.startTime,
+      };
+    }
     return {
       phase,
       conditions: rec.conditions,

@@ -506,6 +506,26 @@ describe.each(targets)(
       await rm(dir, { recursive: true, force: true });
     });
 
+    it('rejects a pod bound to a node it does not fit with OutOfcpu, as kubelet admission does', async () => {
+      await create(
+        pod(
+          'huge',
+          nodeA,
+          { ...sh('true'), resources: { requests: { cpu: '64' } } },
+          { restartPolicy: 'Never' },
+        ),
+      );
+      const failed = await until('huge Failed', async () => {
+        const p = await readPod(target, `huge-${suffix}`);
+        return p.status?.phase === 'Failed' ? p : undefined;
+      });
+      expect(failed.status?.reason).toBe('OutOfcpu');
+      expect(failed.status?.message).toMatch(
+        /^Pod was rejected: Node didn't have enough resource: cpu, requested: 64000/,
+      );
+      expect(engine.tasks().some((t) => t.labels['berth.dev/pod'] === `${ns}/huge-${suffix}`)).toBe(false);
+    });
+
     it('simulates a container without a command and says the image is not pulled', async () => {
       await create(pod('sim', nodeA, {}));
       await until(
