@@ -107,6 +107,7 @@ const nodeArb = fc.record({
   taint: fc.constantFrom('none', 'none', 'prefer', 'prefer2', 'dedicated'),
   cordoned: fc.integer({ min: 0, max: 7 }).map((x) => x === 0),
   ports: fc.integer({ min: 0, max: 3 }),
+  foo: fc.constantFrom(0, 0, 2),
 });
 
 /** Few shapes, so tasks share indexes; some carry rules that force a scan. */
@@ -114,6 +115,8 @@ const taskArb = fc.record({
   cpu: fc.constantFrom(0, 250, 500, 1000),
   memory: fc.constantFrom(0, 1, 2),
   ports: fc.integer({ min: 0, max: 1 }),
+  fixedPort: fc.option(fc.constantFrom(30000, 30001), { nil: undefined, freq: 4 }),
+  foo: fc.constantFrom(0, 0, 0, 1),
   priority: fc.integer({ min: 0, max: 1 }),
   app: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
   selector: fc.constantFrom('none', 'none', 'ssd', 'prefer-z1'),
@@ -149,6 +152,7 @@ interface NodeShape {
   readonly taint: keyof typeof TAINTS;
   readonly cordoned: boolean;
   readonly ports: number;
+  readonly foo: number;
 }
 
 function nodesOf(cases: readonly NodeShape[]): SnapshotNodeInput[] {
@@ -158,7 +162,7 @@ function nodesOf(cases: readonly NodeShape[]): SnapshotNodeInput[] {
     labels: { zone: n.zone, disk: n.disk },
     taints: TAINTS[n.taint],
     unschedulable: n.cordoned,
-    allocatable: { cpu: n.cpu, memory: n.memory },
+    allocatable: { cpu: n.cpu, memory: n.memory, extended: { 'example.com/foo': n.foo } },
     allocated: { cpu: Math.min(n.usedCpu, n.cpu) },
     freePorts: n.ports === 0 ? PortRanges.EMPTY : PortRanges.of({ begin: 30000, end: 30000 + n.ports - 1 }),
   }));
@@ -172,8 +176,11 @@ function tasksOf(cases: readonly TaskCase[]): PlacementTask[] {
       labels: { app: t.app },
       sequence: i,
       priority: t.priority,
-      requests: { cpu: t.cpu, memory: t.memory },
-      ports: t.ports === 0 ? [] : [{ name: 'http' }],
+      requests: { cpu: t.cpu, memory: t.memory, extended: t.foo === 0 ? {} : { 'example.com/foo': t.foo } },
+      ports: [
+        ...(t.ports === 0 ? [] : [{ name: 'http' }]),
+        ...(t.fixedPort === undefined ? [] : [{ name: 'admin', hostPort: t.fixedPort }]),
+      ],
       nodeSelector: t.selector === 'ssd' ? { disk: 'ssd' } : {},
       ...(t.selector === 'prefer-z1'
         ? {
@@ -290,6 +297,7 @@ describe('place (indexed path)', () => {
         taint: i % 7 === 0 ? ('prefer' as const) : ('none' as const),
         cordoned: false,
         ports: 2,
+        foo: 0,
       })),
     );
     const fw = Framework.build(BUILT_IN_PROFILES.spread, defaultRegistry());

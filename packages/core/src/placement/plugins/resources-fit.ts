@@ -34,6 +34,17 @@ function free(c: ResourceColumn, i: number): number {
   return c.alloc[i]! - c.used[i]!;
 }
 
+/** The extended-resource and fixed-port part of the check, without allocating (the hot path). */
+function fitsSlow(ctx: PlacementContext, st: FitState, i: number): boolean {
+  for (const e of st.extended) if (e.column === undefined || e.amount > free(e.column, i)) return false;
+  const { task } = ctx;
+  if (task.fixedPorts.length === 0) return true;
+  const ports = ctx.snapshot.freePorts(i);
+  for (const p of task.fixedPorts) if (!ports.contains(p)) return false;
+  // All fixed ports are free, so what is left for the dynamic ones is the rest.
+  return ports.size - st.fixedPorts.size >= task.dynamicPorts;
+}
+
 /**
  * Does the node have the free cpu, memory, disk, GPUs, extended resources and host ports (the
  * fixed ones, plus enough others for the dynamic ones) the task requests? Zero requests always fit.
@@ -97,7 +108,7 @@ export const ResourcesFit = {
       if (rd > 0 && rd > da[i]! - du[i]!) continue;
       if (rg > 0 && rg > ga[i]! - gu[i]!) continue;
       if (portCount > pc[i]!) continue;
-      if (slow && this.filter(ctx, i) !== undefined) continue;
+      if (slow && !fitsSlow(ctx, st, i)) continue;
       cand[kept++] = i;
     }
     return kept;
