@@ -5,8 +5,44 @@
  */
 import { createHook } from 'node:async_hooks';
 
-/** Async resource types that are bookkeeping, not handles that keep a process alive. */
-const IGNORED = new Set(['PROMISE', 'TickObject', 'Microtask', 'ELDHISTOGRAM']);
+/**
+ * Only Node's own libuv-backed resources count: timers, sockets, servers, pipes, child processes,
+ * signal and fs watchers, and in-flight native requests. User-land `AsyncResource`s (an HTTP
+ * client's per-request bookkeeping such as undici's `UNDICI_REQUEST`) are not handles: they keep
+ * nothing open and Node destroys them only at garbage collection, so counting them would blame
+ * an adapter for the garbage collector's schedule. Promises and ticks are bookkeeping too. For
+ * the same reason TLS sessions and HTTP message objects (`TLSWRAP`, `HTTPCLIENTREQUEST`,
+ * `HTTPINCOMINGMESSAGE`) are left out: they are destroyed at GC, while the socket under them
+ * (`TCPWRAP`, counted) closes when the connection does.
+ */
+const NODE_HANDLE_TYPES = new Set([
+  'Timeout',
+  'Immediate',
+  'TCPWRAP',
+  'TCPSERVERWRAP',
+  'TCPCONNECTWRAP',
+  'PIPEWRAP',
+  'PIPESERVERWRAP',
+  'PIPECONNECTWRAP',
+  'PROCESSWRAP',
+  'SIGNALWRAP',
+  'TTYWRAP',
+  'UDPWRAP',
+  'UDPSENDWRAP',
+  'FSEVENTWRAP',
+  'STATWATCHER',
+  'FSREQCALLBACK',
+  'FSREQPROMISE',
+  'FILEHANDLE',
+  'GETADDRINFOREQWRAP',
+  'GETNAMEINFOREQWRAP',
+  'QUERYWRAP',
+  'SHUTDOWNWRAP',
+  'WRITEWRAP',
+  'ZLIB',
+  'MESSAGEPORT',
+  'WORKER',
+]);
 
 export interface HandleTracker {
   /** Handles created since tracking started and still alive, counted by type, e.g. `['1 Timeout']`. */
@@ -31,7 +67,7 @@ export function trackHandles(): HandleTracker {
   const alive = new Map<number, Tracked>();
   const hook = createHook({
     init(asyncId, type, _trigger, resource) {
-      if (!IGNORED.has(type)) alive.set(asyncId, { type, resource: resource as object });
+      if (NODE_HANDLE_TYPES.has(type)) alive.set(asyncId, { type, resource: resource as object });
     },
     destroy(asyncId) {
       alive.delete(asyncId);
