@@ -46,9 +46,10 @@ const INDEX_BUDGET_BYTES = 192 * 1024 * 1024;
 const NO_CANDIDATES = new Int32Array(0);
 
 interface IndexCache {
-  /** Insertion order is recency: a used index is moved to the end. */
   readonly indexes: Map<string, ShapeIndex>;
   bytes: number;
+  /** Counts uses; an index records when it was last used, and the least recent goes first. */
+  clock: number;
 }
 
 export interface CycleOptions {
@@ -458,21 +459,28 @@ export class Framework {
   #indexFor(snapshot: Snapshot, key: string): { index: ShapeIndex; fresh: boolean } {
     let cache = this.#indexes.get(snapshot);
     if (cache === undefined) {
-      cache = { indexes: new Map(), bytes: 0 };
+      cache = { indexes: new Map(), bytes: 0, clock: 0 };
       this.#indexes.set(snapshot, cache);
     }
     const found = cache.indexes.get(key);
     if (found !== undefined) {
-      cache.indexes.delete(key);
-      cache.indexes.set(key, found);
+      found.lastUse = ++cache.clock;
       return { index: found, fresh: false };
     }
     const index = new ShapeIndex(snapshot.size, this.#indexedScores);
+    index.lastUse = ++cache.clock;
     cache.bytes += index.bytes;
-    for (const [k, old] of cache.indexes) {
-      if (cache.bytes <= INDEX_BUDGET_BYTES) break;
-      cache.indexes.delete(k);
-      cache.bytes -= old.bytes;
+    while (cache.bytes > INDEX_BUDGET_BYTES && cache.indexes.size > 0) {
+      let oldest: string | undefined;
+      let when = Number.POSITIVE_INFINITY;
+      for (const [k, x] of cache.indexes) {
+        if (x.lastUse < when) {
+          when = x.lastUse;
+          oldest = k;
+        }
+      }
+      cache.bytes -= cache.indexes.get(oldest!)!.bytes;
+      cache.indexes.delete(oldest!);
     }
     cache.indexes.set(key, index);
     return { index, fresh: true };

@@ -90,6 +90,8 @@ export function runFilters(
 export class ShapeIndex {
   readonly size: number;
   readonly bytes: number;
+  /** When the owner last used it (for evicting the least recently used). */
+  lastUse = 0;
   /** The snapshot change mark the filter results are current at. */
   #mark = 0;
   readonly #leaves: number;

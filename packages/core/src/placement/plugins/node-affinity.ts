@@ -21,8 +21,14 @@ const MASK = stateKey<Uint8Array>('NodeAffinity/mask');
 const PREFERRED = stateKey<Float64Array>('NodeAffinity/preferred');
 const NOT_MATCHED: Status = unresolvable('node selector/affinity not matched');
 
+const requiredKeys = new WeakMap<PlacementTask, string>();
+
 function requiredMask(snapshot: Snapshot, task: PlacementTask): Uint8Array {
-  const key = `NodeAffinity/required/${canonicalKey([task.nodeSelector, task.requiredNodeAffinity ?? null])}`;
+  let key = requiredKeys.get(task);
+  if (key === undefined) {
+    key = `NodeAffinity/required/${canonicalKey([task.nodeSelector, task.requiredNodeAffinity ?? null])}`;
+    requiredKeys.set(task, key);
+  }
   return snapshot.memo(key, () => {
     const mask = new Uint8Array(snapshot.size);
     for (let i = 0; i < snapshot.size; i++) {
