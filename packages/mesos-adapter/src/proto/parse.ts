@@ -5,6 +5,7 @@
  */
 import { BerthError, type BerthErrorCode, type BerthErrorIssue } from '@berth/core';
 import type { z } from 'zod';
+import { AgentResponseSchema } from './agent.ts';
 import { OfferSchema, TaskInfoSchema, TaskStatusSchema } from './common.ts';
 import {
   LegacyMasterStateSchema,
@@ -63,6 +64,8 @@ export const parseOperatorEvent = (value: unknown) =>
   parseMesos(OperatorEventSchema, value, 'operator Event', received);
 export const parseOperatorCall = (value: unknown) =>
   parseMesos(OperatorCallSchema, value, 'operator Call', built);
+export const parseAgentResponse = (value: unknown) =>
+  parseMesos(AgentResponseSchema, value, 'agent Response', received);
 export const parseOffer = (value: unknown) => parseMesos(OfferSchema, value, 'Offer', received);
 export const parseTaskStatus = (value: unknown) =>
   parseMesos(TaskStatusSchema, value, 'TaskStatus', received);
