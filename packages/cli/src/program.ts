@@ -45,7 +45,12 @@ Exit codes: 0 ok, 1 usage error or failed workload, 2 invalid spec or flag, 3 un
       const { resolveIO } = await import('./io.ts');
       const { defaultBackends } = await import('./backends/registry.ts');
       const globals = program.opts<GlobalOptions>();
-      await impl(createCommandContext(resolveIO(io), globals, io.backends ?? defaultBackends), ...args);
+      const resolved = resolveIO(io);
+      if (io.backends === undefined) {
+        const { registerBuiltinBackends } = await import('./backends/builtin.ts');
+        registerBuiltinBackends(defaultBackends, resolved.cwd);
+      }
+      await impl(createCommandContext(resolved, globals, io.backends ?? defaultBackends), ...args);
     };
   const withCommands = (c: Command) => c.showSuggestionAfterError(true).exitOverride();
 
@@ -232,6 +237,46 @@ Exit codes: 0 ok, 1 usage error or failed workload, 2 invalid spec or flag, 3 un
     run(async (ctx, service: string, opts) =>
       (await import('./commands/endpoints.ts')).endpointsCommand(ctx, service, opts),
     ),
+  );
+
+  const devcluster = withCommands(
+    program
+      .command('devcluster')
+      .description('the embedded one-machine cluster: a Mesos face and a Kubernetes face on this machine'),
+  );
+  const stateDirHelp = 'pid file, log, kubeconfig and sandboxes (default $XDG_STATE_HOME/berth/devcluster)';
+  withCommands(
+    devcluster
+      .command('up')
+      .description('start the devcluster and add the contexts devcluster-mesos and devcluster-k8s')
+      .option('-d, --detach', 'run in the background (pid file and log under the state dir)')
+      .option('--preset <preset>', 'laptop (3 nodes), rack (200) or large (5,000)', 'laptop')
+      .option('--mesos-port <port>', 'port of the Mesos face (0: a free one)', '5050')
+      .option('--kube-port <port>', 'port of the Kubernetes face (0: a free one)', '0')
+      .option('--state-dir <dir>', stateDirHelp)
+      .option('--timeout <duration>', 'with --detach: how long to wait for the faces to answer', '60s'),
+  ).action(run(async (ctx, opts) => (await import('./commands/devcluster.ts')).devclusterUp(ctx, opts)));
+  withCommands(
+    devcluster
+      .command('down')
+      .description('stop the detached devcluster (SIGTERM, then SIGKILL after --timeout)')
+      .option('--state-dir <dir>', stateDirHelp)
+      .option('--timeout <duration>', 'how long to wait before SIGKILL', '20s'),
+  ).action(run(async (ctx, opts) => (await import('./commands/devcluster.ts')).devclusterDown(ctx, opts)));
+  withCommands(
+    devcluster
+      .command('status')
+      .description('is the devcluster running, do its faces answer, how many nodes')
+      .option('--state-dir <dir>', stateDirHelp)
+      .option('-o, --output <format>', 'table, json or yaml'),
+  ).action(run(async (ctx, opts) => (await import('./commands/devcluster.ts')).devclusterStatus(ctx, opts)));
+  withCommands(
+    devcluster
+      .command('kubeconfig')
+      .description("print the path of the devcluster's kubeconfig (and how to point kubectl at it)")
+      .option('--state-dir <dir>', stateDirHelp),
+  ).action(
+    run(async (ctx, opts) => (await import('./commands/devcluster.ts')).devclusterKubeconfig(ctx, opts)),
   );
 
   withCommands(program.command('schema').description('print the JSON Schema of Berth spec files')).action(

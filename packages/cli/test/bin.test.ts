@@ -17,7 +17,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-bin-'));
   await writeFile(
     join(dir, 'config.yaml'),
-    'current-context: kube\ncontexts:\n  kube: { backend: kubernetes, namespace: a }\n',
+    'current-context: gone\ncontexts:\n  gone: { backend: mesos, masters: ["http://127.0.0.1:9"] }\n',
   );
   await writeFile(
     join(dir, 'bad.yaml'),
@@ -72,10 +72,13 @@ describe('the berth process', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('exits UNSUPPORTED when the context backend has no adapter installed', async () => {
+  it('exits BACKEND_UNAVAILABLE naming the master URL when nothing answers there', async () => {
     const r = await berth(['get', 'nodes']);
-    expect(r.code).toBe(BERTH_ERROR_CODES.UNSUPPORTED.exitCode);
-    expect(r.stderr).toMatch(/provided by @berth\/k8s-adapter/);
+    expect(r.code).toBe(BERTH_ERROR_CODES.BACKEND_UNAVAILABLE.exitCode);
+    expect(r.stderr).toMatch(
+      /^error: cannot reach the Mesos master of context gone \(tried http:\/\/127\.0\.0\.1:9\)/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('exits NOT_FOUND for an unknown context', async () => {
