@@ -1,12 +1,30 @@
+export {
+  AGENT_API_PATH,
+  type GetContainersOptions,
+  MesosAgentClient,
+  type MesosAgentClientOptions,
+} from './agent-client.ts';
 export { type BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay } from './backoff.ts';
+export {
+  type ContainersReader,
+  cpuSeconds,
+  cpuUsageMillicores,
+  MesosContainerMetrics,
+  type MesosContainerMetricsOptions,
+  type MesosReplica,
+  replicaReady,
+} from './container-metrics.ts';
+export { describeDecision } from './describe-decision.ts';
 export { parseMesosJson } from './json.ts';
 export {
   createMesosAdapter,
   defaultStateFile,
+  type EndpointWatchOptions,
   type MesosAdapter,
   type MesosAdapterClientSet,
   type MesosAdapterClients,
   type MesosAdapterOptions,
+  type MesosAutoscalingOptions,
   type MesosFrameworkOptions,
 } from './mesos-adapter.ts';
 export {

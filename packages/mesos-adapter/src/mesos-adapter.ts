@@ -14,6 +14,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type AbortSignalLike,
+  Autoscaler,
+  type AutoscalerEvent,
+  type AutoscalingSpec,
   type BerthDocument,
   BerthError,
   type BuiltInProfileName,
@@ -24,7 +28,9 @@ import {
   type ClusterNode,
   type ClusterSnapshot,
   capabilities,
+  type DecideOptions,
   type Endpoint,
+  type EndpointEvent,
   EndpointRegistry,
   fromMesosResources,
   fromMesosTaskState,
@@ -35,6 +41,7 @@ import {
   type LogOptions,
   type LogStream,
   type MesosResource,
+  type MetricsSource,
   mesosAttributeValue,
   type NodeEvent,
   type PlacementProfile,
@@ -60,7 +67,10 @@ import {
   type WatchOptions,
   type WatchTasksOptions,
 } from '@berth/core';
+import { MesosAgentClient } from './agent-client.ts';
 import type { BackoffPolicy } from './backoff.ts';
+import { MesosContainerMetrics, type MesosReplica, replicaReady } from './container-metrics.ts';
+import { describeDecision } from './describe-decision.ts';
 import { type MesosCredentials, MesosHttp, type MesosTlsOptions } from './mesos-http.ts';
 import { MesosOperatorClient } from './operator-client.ts';
 import type {
@@ -102,9 +112,22 @@ export interface MesosFrameworkOptions {
   readonly checkpoint: boolean;
 }
 
+/** How Services with an `autoscaling` block are scaled (Berth's HPA controller, run by the adapter). */
+export interface MesosAutoscalingOptions {
+  /** Time between autoscaler syncs (the HPA's `--horizontal-pod-autoscaler-sync-period`); default 15 000 ms. */
+  readonly syncPeriodMs?: number;
+  /** Tolerance, cpu initialization period, initial readiness delay (kube-controller-manager defaults). */
+  readonly decide?: DecideOptions;
+  /** Where replicas' usage comes from; default the agents' `GET_CONTAINERS` statistics. */
+  readonly metrics?: MetricsSource;
+  /** A previous container sample older than this gives no cpu rate; default 10 min. */
+  readonly maxSampleAgeMs?: number;
+}
+
 /** Already-built clients (tests, custom transports); the adapter closes only what it created. */
 export interface MesosAdapterClients {
   readonly http?: MesosHttp;
+  readonly agents?: MesosAgentClient;
   readonly driver?: MesosSchedulerDriver;
   readonly operator?: MesosOperatorClient;
   readonly files?: MesosSandboxFiles;
@@ -139,19 +162,40 @@ export interface MesosAdapterOptions {
   /** How often `logs({ follow: true })` polls the agent; default 1000 ms. */
   readonly logPollIntervalMs?: number;
   readonly logger?: MesosLogger;
+  readonly autoscaling?: MesosAutoscalingOptions;
   readonly clients?: MesosAdapterClients;
 }
 
 export interface MesosAdapterClientSet {
   readonly driver: MesosSchedulerDriver;
+  readonly agents: MesosAgentClient;
+  /** The HPA controller scaling this adapter's autoscaled Services. */
+  readonly autoscaler: Autoscaler;
   readonly operator: MesosOperatorClient;
   readonly files: MesosSandboxFiles;
   readonly store: MesosStateStore;
 }
 
+export interface EndpointWatchOptions {
+  /** Start with the current endpoints as `added` events (default true). */
+  readonly initial?: boolean;
+  readonly signal?: AbortSignalLike;
+}
+
 export interface MesosAdapter extends ClusterAdapter {
-  /** The clients underneath (escape hatch): scheduler driver, operator client, sandbox files, state store. */
+  /** The clients underneath (escape hatch): scheduler driver, operator client, sandbox files, state store, autoscaler. */
   getClient(): MesosAdapterClientSet;
+  /**
+   * Changes to a Service's endpoints as they happen (`added`, `changed`, `removed` with the reason:
+   * `NotRunning`, `Unhealthy`, `Gone`), each endpoint with task id, agent, host, named ports and
+   * health. Ends when `signal` aborts or the adapter closes.
+   */
+  watchEndpoints(service: string, options?: EndpointWatchOptions): AsyncIterableIterator<EndpointEvent>;
+  /**
+   * Delete a Service: stop autoscaling it, kill every replica, withdraw its endpoints and forget it
+   * (a later `submit` creates it afresh). Throws NOT_FOUND for an unknown service.
+   */
+  deleteService(service: string): Promise<void>;
 }
 
 /** What the adapter keeps per task, beside the store's durable row. */
@@ -170,6 +214,10 @@ interface Rec {
   agentId?: string;
   executorId?: string;
   hostPorts: number[];
+  /** `container_status.container_id` of the latest status (the container `GET_CONTAINERS` reports). */
+  containerId?: string;
+  /** When the task last turned ready or unready (RUNNING and, with a health check, healthy). */
+  readyChangedAt?: number;
   status: TaskStatus;
   /** Not launched before this time (restart back-off). */
   notBefore: number;
@@ -193,6 +241,9 @@ interface ServiceState {
   template: TaskSpec;
   replicas: number;
   discoveryName?: string;
+  /** `discovery.ports`: the port names endpoints publish (absent: all). */
+  discoveryPorts?: string[];
+  autoscaling?: AutoscalingSpec;
 }
 
 interface JobState {
@@ -289,6 +340,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     });
   const operator = given.operator ?? new MesosOperatorClient({ masters: options.masters, http, clock });
   const files = given.files ?? new MesosSandboxFiles({ http, clock });
+  const agentClient = given.agents ?? new MesosAgentClient({ http });
 
   const recs = new Map<string, Rec>();
   const services = new Map<string, ServiceState>();
@@ -297,7 +349,10 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
   const taskSubject = new Subject<TaskStatus>();
   const eventSubject = new Subject<ClusterEvent>();
   const nodeSubject = new Subject<NodeEvent>();
-  const registry = new EndpointRegistry({ clock });
+  const registry = new EndpointRegistry({
+    clock,
+    publishedPorts: (service) => services.get(service)?.discoveryPorts,
+  });
   const closing = new AbortController();
   const inflight = new Set<Promise<unknown>>();
   const timers = new Set<TimerHandle>();
@@ -310,6 +365,89 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
   let reconcileTimer: TimerHandle | undefined;
   let wakeTimer: { handle: TimerHandle; at: number } | undefined;
   const log = options.logger ?? {};
+
+  // --- autoscaling: core's HPA controller over the agents' container statistics ------------------
+
+  /** What the metrics source needs to know about each replica of `service`. */
+  const replicasOf = (service: string): MesosReplica[] => {
+    const out: MesosReplica[] = [];
+    for (const r of recs.values()) {
+      if (r.service !== service) continue;
+      const url = r.agentId === undefined || r.phase === 'pending' ? undefined : agents.get(r.agentId)?.url;
+      const req = r.spec.resources.requests;
+      const killing = r.goal === 'kill' && !isTerminal(r.status.state);
+      out.push({
+        taskId: r.taskId,
+        mesosTaskId: r.mesosTaskId,
+        ...(r.executorId === undefined ? {} : { executorId: r.executorId }),
+        ...(r.containerId === undefined ? {} : { containerId: r.containerId }),
+        ...(url === undefined ? {} : { agentUrl: url }),
+        // A replica Berth is killing (scale-down) no longer counts, as the HPA ignores deleted pods.
+        state: killing ? 'KILLING' : r.status.state,
+        ...(r.status.healthy === undefined ? {} : { healthy: r.status.healthy }),
+        hasHealthCheck: r.spec.healthCheck !== undefined,
+        ...(r.started === undefined ? {} : { startedAt: r.started }),
+        ...(r.readyChangedAt === undefined ? {} : { readyChangedAt: r.readyChangedAt }),
+        requests: { cpu: req.cpu, memory: req.memory },
+      });
+    }
+    return out.sort((a, b) => replicaIndex(a.taskId) - replicaIndex(b.taskId));
+  };
+  const replicaIndex = (taskId: string) => Number(taskId.slice(taskId.lastIndexOf('-') + 1));
+
+  const auto = options.autoscaling ?? {};
+  const metricsSource: MetricsSource =
+    auto.metrics ??
+    new MesosContainerMetrics({
+      replicas: replicasOf,
+      containers: (url, signal) => agentClient.getContainers(url, signal === undefined ? {} : { signal }),
+      ...(auto.maxSampleAgeMs === undefined ? {} : { maxSampleAgeMs: auto.maxSampleAgeMs }),
+      onAgentError: (url, error) => log.warn?.('GET_CONTAINERS failed', { agent: url, error: error.message }),
+    });
+  const autoscaler = new Autoscaler({
+    metrics: metricsSource,
+    scaler: {
+      currentReplicas: async (service) => {
+        const svc = services.get(service);
+        if (svc === undefined) throw notFound(`service ${service} does not exist`, 'It was deleted.');
+        return svc.replicas;
+      },
+      scale: (service, n) => adapter.scale(service, n),
+    },
+    clock,
+    ...(auto.syncPeriodMs === undefined ? {} : { syncPeriodMs: auto.syncPeriodMs }),
+    ...(auto.decide === undefined ? {} : { decide: auto.decide }),
+  });
+  autoscaler.subscribe((e: AutoscalerEvent) => {
+    if (state === 'closed') return;
+    if (e.type === 'decision') {
+      emitEvent({
+        level: 'info',
+        kind: e.scaled ? 'SuccessfulRescale' : 'AutoscaleDecision',
+        message: describeDecision(e.service, e.decision, e.scaled),
+        service: e.service,
+      });
+      return;
+    }
+    const kind =
+      e.stage === 'metrics'
+        ? 'FailedGetResourceMetric'
+        : e.stage === 'scale'
+          ? 'FailedRescale'
+          : 'FailedGetScale';
+    emitEvent({
+      level: 'warning',
+      kind,
+      message: `autoscale ${e.service}: ${e.error.message}${e.decision === undefined ? '' : ` (${describeDecision(e.service, e.decision, false)})`}`,
+      service: e.service,
+    });
+  });
+  /** Autoscale `name` when it has a policy (and the adapter is connected: start the loop). */
+  const autoscale = (name: string, spec: AutoscalingSpec | undefined) => {
+    if (spec === undefined) return;
+    autoscaler.add(name, spec);
+    if (state === 'connected') autoscaler.start();
+  };
 
   // --- small helpers -----------------------------------------------------------------------------
 
@@ -443,6 +581,19 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     wakeTimer = { handle, at: earliest };
   };
 
+  const saveService = (name: string, s: ServiceState) =>
+    store.putWorkload({
+      name,
+      kind: 'Service',
+      document: {
+        template: taskSpecToJson(s.template),
+        replicas: s.replicas,
+        discoveryName: s.discoveryName,
+        discoveryPorts: s.discoveryPorts,
+        autoscaling: s.autoscaling,
+      },
+    });
+
   const storedSpec = (e: Expanded): StoredSpec => ({
     spec: taskSpecToJson(e.spec),
     document: e.document,
@@ -493,6 +644,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     rec.notBefore = clock.now() + delayMs;
     rec.hostPorts = [];
     delete rec.started;
+    delete rec.containerId;
+    delete rec.readyChangedAt;
     pending(rec, reason, message);
     scheduleWake();
   };
@@ -921,15 +1074,26 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     rec.phase = 'launched';
     if (status.agent_id !== undefined) rec.agentId = status.agent_id.value;
     if (status.executor_id !== undefined) rec.executorId = status.executor_id.value;
+    const containerId = status.container_status?.container_id?.value;
+    if (containerId !== undefined) rec.containerId = containerId;
     if (unified === 'RUNNING' && rec.started === undefined) rec.started = clock.now();
     const exitCode = exitCodeOf(unified, status.message);
+    // Mesos sets `healthy` on the updates a health check produced; other RUNNING updates (e.g.
+    // reconciliation answers without it) keep the last result.
+    const healthy =
+      status.healthy ?? (unified === 'RUNNING' && prev.state === 'RUNNING' ? prev.healthy : undefined);
     const next = statusOf(rec, {
       state: unified,
       rawState: raw,
       ...(status.reason === undefined ? {} : { reason: status.reason }),
       ...(status.message === undefined ? {} : { message: status.message }),
       ...(exitCode === undefined ? {} : { exitCode }),
+      ...(healthy === undefined ? {} : { healthy }),
     });
+    const hasHealthCheck = rec.spec.healthCheck !== undefined;
+    if (replicaReady({ ...prev, hasHealthCheck }) !== replicaReady({ ...next, hasHealthCheck })) {
+      rec.readyChangedAt = clock.now();
+    }
     publish(rec, next);
     if (unified === 'UNREACHABLE') {
       if (rec.unreachableTimer === undefined && rec.goal === 'run') {
@@ -1113,6 +1277,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
         template: unknown;
         replicas?: number;
         discoveryName?: string;
+        discoveryPorts?: string[];
+        autoscaling?: AutoscalingSpec;
         job?: unknown;
       };
       if (w.kind === 'Service') {
@@ -1120,7 +1286,10 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
           template: taskSpecFromJson(doc.template),
           replicas: doc.replicas ?? 0,
           ...(doc.discoveryName === undefined ? {} : { discoveryName: doc.discoveryName }),
+          ...(doc.discoveryPorts === undefined ? {} : { discoveryPorts: doc.discoveryPorts }),
+          ...(doc.autoscaling === undefined ? {} : { autoscaling: doc.autoscaling }),
         });
+        autoscale(w.name, doc.autoscaling);
       } else if (w.kind === 'Job') {
         const j = doc.job as Omit<JobSpec, 'template'>;
         jobs.set(w.name, { spec: { ...j, template: taskSpecFromJson(doc.template) }, nextIndex: 0 });
@@ -1340,6 +1509,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
 
   const caps: Capability[] = [
     'gang',
+    'autoscaling',
     'customScheduling',
     'logs',
     'services',
@@ -1354,7 +1524,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     backend: 'mesos',
     capabilities: capabilities(...caps),
 
-    getClient: () => ({ driver, operator, files, store }),
+    getClient: () => ({ driver, agents: agentClient, operator, files, store, autoscaler }),
 
     async connect() {
       if (state === 'connected') return;
@@ -1371,6 +1541,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
           // SUBSCRIBED was handled while still connecting: send what it could not.
           offerInterest(true);
           scheduleReconcile();
+          if (autoscaler.services.length > 0) autoscaler.start();
         } catch (err) {
           if ((state as string) !== 'closed') state = 'new';
           unsubscribe?.();
@@ -1387,6 +1558,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       if (state === 'closed') return;
       state = 'closed';
       closing.abort();
+      autoscaler[Symbol.dispose]();
       unsubscribe?.();
       unsubscribe = undefined;
       for (const h of [...timers]) clearTimer(h);
@@ -1408,6 +1580,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       if (bound !== undefined) clock.clearTimeout(bound);
       if (given.operator === undefined) await operator.close().catch(() => {});
       if (given.files === undefined) await files.close().catch(() => {});
+      if (given.agents === undefined) await agentClient.close().catch(() => {});
       if (given.http === undefined) await http.close().catch(() => {});
       if (given.store === undefined) store.close();
     },
@@ -1482,8 +1655,10 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
         if (seen.has(e.taskId)) continue;
         seen.add(e.taskId);
         const rec = recs.get(e.taskId);
-        if (rec === undefined) {
-          fresh.push(e);
+        const deleted =
+          rec !== undefined && e.service !== undefined && !services.has(e.service) && rec.goal === 'kill';
+        if (rec === undefined || (deleted && rec.specHash === hashFor(e))) {
+          fresh.push(e); // new, or a replica of a deleted Service submitted again
           continue;
         }
         results.push({
@@ -1496,21 +1671,17 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       for (const doc of documents) {
         const name = doc.metadata.name;
         if (doc.kind === 'Service' && !services.has(name)) {
+          const d = doc.spec.discovery;
           const s: ServiceState = {
             template: doc.spec.template,
             replicas: doc.spec.replicas,
-            ...(doc.spec.discovery === undefined ? {} : { discoveryName: doc.spec.discovery.name }),
+            ...(d === undefined ? {} : { discoveryName: d.name }),
+            ...(d?.ports === undefined ? {} : { discoveryPorts: [...d.ports] }),
+            ...(doc.spec.autoscaling === undefined ? {} : { autoscaling: doc.spec.autoscaling }),
           };
           services.set(name, s);
-          store.putWorkload({
-            name,
-            kind: 'Service',
-            document: {
-              template: taskSpecToJson(s.template),
-              replicas: s.replicas,
-              discoveryName: s.discoveryName,
-            },
-          });
+          saveService(name, s);
+          autoscale(name, s.autoscaling);
         } else if (doc.kind === 'Job' && !jobs.has(name)) {
           const { template, ...rest } = doc.spec;
           jobs.set(name, { spec: doc.spec, nextIndex: Math.min(doc.spec.parallelism, doc.spec.completions) });
@@ -1599,11 +1770,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       }
       const before = svc.replicas;
       svc.replicas = replicas;
-      store.putWorkload({
-        name: service,
-        kind: 'Service',
-        document: { template: taskSpecToJson(svc.template), replicas, discoveryName: svc.discoveryName },
-      });
+      saveService(service, svc);
       const up: Expanded[] = [];
       for (let i = 0; i < replicas; i++) {
         const taskId = replicaTaskId(service, i);
@@ -1642,6 +1809,42 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       return registry
         .endpoints(service)
         .map((e) => ({ taskId: e.taskId, nodeId: e.nodeId, host: e.host, ports: e.ports }));
+    },
+
+    watchEndpoints(service, opts: EndpointWatchOptions = {}) {
+      if (typeof service !== 'string' || service === '') {
+        throw invalid(
+          'watchEndpoints: service must be a non-empty name',
+          "Pass the Service's metadata.name.",
+        );
+      }
+      return registry.watch({
+        service,
+        initial: opts.initial ?? true,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      });
+    },
+
+    async deleteService(service) {
+      ready('deleteService');
+      const svc = services.get(service);
+      if (svc === undefined)
+        throw notFound(`service ${service} does not exist`, 'List services with tasks() or submit one.');
+      autoscaler.remove(service);
+      if (metricsSource instanceof MesosContainerMetrics) metricsSource.forget(service);
+      services.delete(service);
+      store.deleteWorkload(service);
+      const victims = [...recs.values()].filter((r) => r.service === service && r.goal === 'run');
+      for (const r of victims.sort((a, b) => replicaIndex(b.taskId) - replicaIndex(a.taskId))) {
+        await adapter.kill(r.taskId);
+      }
+      registry.dropService(service);
+      emitEvent({
+        level: 'info',
+        kind: 'ServiceDeleted',
+        message: `deleted ${service}: killing ${victims.length} replica${victims.length === 1 ? '' : 's'}`,
+        service,
+      });
     },
 
     logs(taskId, opts: LogOptions = {}): AsyncIterable<LogLine> {

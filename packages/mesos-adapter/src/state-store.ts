@@ -314,6 +314,11 @@ export class MesosStateStore {
       .run(w.name, w.kind, JSON.stringify(w.document));
   }
 
+  /** Forget a Service or Job document; returns whether one was stored. */
+  deleteWorkload(name: string): boolean {
+    return this.#db.prepare('DELETE FROM workloads WHERE name = ?').run(name).changes > 0;
+  }
+
   workloads(): StoredWorkload[] {
     const rows = this.#db
       .prepare('SELECT name, kind, document FROM workloads ORDER BY name')
