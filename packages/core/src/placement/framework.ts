@@ -494,9 +494,19 @@ export class Framework {
     const key = this.#shapeKey(ctx);
     if (key === undefined) return undefined;
     const { index, fresh } = this.#indexFor(ctx.snapshot, key);
+    let survivors = 0;
     try {
       index.refreshFilters(ctx, this.filter, this.#indexSkip, this.#scratch, fresh);
       if (index.feasible === 0) return this.#diagnose(ctx, options);
+      if (this.#residualCount > 0) {
+        // The filters without a key, over the nodes the index found feasible (as a scan would,
+        // before any pre-score).
+        survivors = index.feasibleNodes(this.#candidates);
+        const only = this.#residualSkip;
+        for (let f = 0; f < only.length; f++) only[f] = this.#residual[f] === 1 ? 0 : 1;
+        survivors = runFilters(ctx, this.filter, only, this.#candidates, survivors);
+        if (survivors === 0) return this.#diagnose(ctx, options);
+      }
       const skipScore = this.#skipScore;
       skipScore.fill(0);
       for (let i = 0; i < this.preScore.length; i++) {
@@ -517,7 +527,7 @@ export class Framework {
       this.#indexes.delete(ctx.snapshot);
       return undefined;
     }
-    if (this.#residualCount > 0) return this.#residualCycle(ctx, index, options);
+    if (this.#residualCount > 0) return this.#residualCycle(ctx, index, survivors, options);
     const ties = index.ties;
     const node = ties === 1 ? index.nth(0) : index.nth(options.random.nextInt(ties));
     const snapshot = ctx.snapshot;
@@ -559,17 +569,17 @@ export class Framework {
   }
 
   /**
-   * The filters without a key run over the nodes the index found feasible; totals come from the
-   * index, with normalised scores rescaled when the survivors' maximum differs from the index's.
+   * Selection among the nodes that also passed the filters without a key (`#candidates[0..count)`):
+   * totals come from the index, with normalised scores rescaled when the survivors' maximum
+   * differs from the index's.
    */
-  #residualCycle(ctx: PlacementContext, index: ShapeIndex, options: CycleOptions): CycleResult {
+  #residualCycle(
+    ctx: PlacementContext,
+    index: ShapeIndex,
+    count: number,
+    options: CycleOptions,
+  ): CycleResult {
     const cand = this.#candidates;
-    let count = index.feasibleNodes(cand);
-    // Run only the residual filters (the index ran the others).
-    const only = this.#residualSkip;
-    for (let f = 0; f < only.length; f++) only[f] = this.#residual[f] === 1 ? 0 : 1;
-    count = runFilters(ctx, this.filter, only, cand, count);
-    if (count === 0) return this.#diagnose(ctx, options);
     const total = this.#total;
     for (let k = 0; k < count; k++) total[k] = index.total(cand[k]!);
     const maxima = this.#maxima;

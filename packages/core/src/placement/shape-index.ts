@@ -139,12 +139,11 @@ export class ShapeIndex {
     return this.#tiesAt(1);
   }
 
-  /** Writes the feasible nodes, ascending, to `out`; returns how many. Call after `refreshScores`. */
+  /** Writes the nodes that pass the index's filters, ascending, to `out`; returns how many. */
   feasibleNodes(out: Int32Array): number {
-    const max = this.#max;
-    const leaves = this.#leaves;
+    const flags = this.#flags;
     let m = 0;
-    for (let i = 0; i < this.size; i++) if (max[leaves + i]! >= 0) out[m++] = i;
+    for (let i = 0; i < this.size; i++) if ((flags[i]! & FEASIBLE) !== 0) out[m++] = i;
     return m;
   }
 
