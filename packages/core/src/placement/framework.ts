@@ -191,7 +191,9 @@ export class Framework {
       // 3: a normalisation the index cannot follow; indexable only while pre-score skips it.
       return plugin.normalization === 'max' ? 1 : plugin.normalization === 'reverse-max' ? 2 : 3;
     });
-    this.#indexable = kinds.every((k) => k >= 0);
+    // Pre-score plugins see the candidates in a scan; only shape-aware ones promise not to look.
+    this.#indexable =
+      kinds.every((k) => k >= 0) && this.preScore.every((p) => (p as AnyPlugin).shapeKey !== undefined);
     this.#indexedScores = this.score.map(({ plugin, weight }, i) => ({
       plugin,
       weight,

@@ -365,4 +365,35 @@ describe('place (indexed path)', () => {
     });
     expect(indexed).toEqual(place(ts, createSnapshot(inputs), 'spread', { indexed: false }));
   });
+
+  it('scans every node when a pre-score plugin has no shape key, so it sees the candidates', () => {
+    const seen: number[] = [];
+    const registry = defaultRegistry().register('CountCandidates', () => ({
+      name: 'CountCandidates',
+      preScore(_ctx: PlacementContext, _cand: Int32Array, count: number) {
+        seen.push(count);
+        return undefined;
+      },
+    }));
+    const profile: PlacementProfile = {
+      name: 'counting',
+      plugins: [...BUILT_IN_PROFILES.spread.plugins, { name: 'CountCandidates' }],
+    };
+    const inputs = nodesOf(
+      Array.from({ length: 6 }, (_, i) => ({
+        cpu: 4000,
+        memory: 8,
+        usedCpu: 0,
+        zone: 'z1',
+        disk: 'ssd',
+        taint: i < 2 ? ('dedicated' as const) : ('none' as const),
+        cordoned: false,
+        ports: 1,
+        foo: 0,
+      })),
+    );
+    const ts = [0, 1].map((i) => createPlacementTask({ id: `t${i}`, requests: { cpu: 100 }, sequence: i }));
+    place(ts, createSnapshot(inputs), profile, { registry });
+    expect(seen).toEqual([4, 4]);
+  });
 });
