@@ -1,0 +1,479 @@
+/**
+ * `DefaultPreemption`: the post-filter that, when a task fits nowhere, looks for a node where
+ * evicting strictly lower-priority tasks makes it fit, as kube-scheduler's DefaultPreemption
+ * does. Per node: remove every lower-priority task, check the task fits (every filter, on a
+ * what-if clone of the snapshot), then give back ("reprieve") as many as possible, most
+ * important first — tasks whose eviction would break a disruption budget before the others.
+ * Among the candidate nodes the pick is, in order: fewest budget violations, lowest
+ * highest-victim priority, smallest sum of victim priorities, fewest victims, latest start of the
+ * highest-priority victims, first node. The result is a nominated node and victim ids; the
+ * adapters carry out the evictions (Mesos KILL, Kubernetes eviction).
+ */
+import { BerthError } from '../../cluster/errors.ts';
+import { CycleState } from '../cycle-state.ts';
+import type { Framework } from '../framework.ts';
+import type {
+  FilterPlugin,
+  NodeStatusMap,
+  PlacementContext,
+  PostFilterPlugin,
+  PostFilterResult,
+  PreFilterPlugin,
+} from '../plugin.ts';
+import type { JsonValue } from '../registry.ts';
+import type { Assumption, RunningTask, Snapshot } from '../snapshot.ts';
+import type { Status } from '../status.ts';
+import type { PlacementResources, PlacementTask } from '../task.ts';
+import { MarathonConstraints } from './marathon-constraints.ts';
+import { NodeAffinityPlugin } from './node-affinity.ts';
+import { NodeUnschedulable } from './node-unschedulable.ts';
+import { ResourcesFit } from './resources-fit.ts';
+import { TaintToleration } from './taint-toleration.ts';
+import { TaskAffinity } from './task-affinity.ts';
+
+const COMPONENT = 'core/placement';
+/** Added to every priority before summing, as upstream does, so negative priorities sum sanely. */
+const PRIORITY_OFFSET = 2 ** 31;
+const NO_EXTENDED: ReadonlyMap<string, number> = new Map();
+const ZERO: PlacementResources = { cpu: 0, memory: 0, disk: 0, gpus: 0, extended: NO_EXTENDED };
+
+/** At most this many of the tasks of a service may be unavailable (Kubernetes PDB maxUnavailable). */
+export interface DisruptionBudget {
+  readonly maxUnavailable: number;
+  /** Tasks of the service already down (default 0): they use up the budget first. */
+  readonly unavailable?: number;
+}
+
+export interface DefaultPreemptionOptions {
+  /** Budgets by service (a running task's `app`). */
+  readonly disruptionBudgets?: Readonly<Record<string, DisruptionBudget>>;
+  /**
+   * `strict` (default): never pick victims that break a budget. `prefer`: as kube-scheduler
+   * treats PodDisruptionBudgets — avoid breaking one, but do if no other node works.
+   */
+  readonly budgetMode?: 'strict' | 'prefer';
+}
+
+/** One node's proposal: victims most important first, and the ranking inputs. */
+export interface PreemptionCandidate {
+  readonly node: number;
+  readonly victims: readonly RunningTask[];
+  /** Victims whose eviction breaks their service's disruption budget. */
+  readonly violations: number;
+  readonly highest: number;
+  readonly sum: number;
+  /** Earliest start among the highest-priority victims (-Infinity when unknown). */
+  readonly earliestHighest: number;
+}
+
+/** kube-scheduler's `MoreImportantPod`: higher priority, then started earlier (unknown = newest). */
+export function moreImportant(a: RunningTask, b: RunningTask): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  const sa = a.startTime ?? Number.POSITIVE_INFINITY;
+  const sb = b.startTime ?? Number.POSITIVE_INFINITY;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Negative when candidate `a` is the better pick (upstream's `pickOneNodeForPreemption` order). */
+export function compareCandidates(a: PreemptionCandidate, b: PreemptionCandidate): number {
+  return (
+    a.violations - b.violations ||
+    a.highest - b.highest ||
+    a.sum - b.sum ||
+    a.victims.length - b.victims.length ||
+    (a.earliestHighest === b.earliestHighest ? 0 : a.earliestHighest > b.earliestHighest ? -1 : 1) ||
+    a.node - b.node
+  );
+}
+
+function candidate(node: number, victims: RunningTask[], violations: number): PreemptionCandidate {
+  victims.sort(moreImportant);
+  const highest = victims[0]!.priority;
+  let sum = 0;
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const v of victims) {
+    sum += v.priority + PRIORITY_OFFSET;
+    if (v.priority === highest && v.startTime !== undefined && v.startTime < earliest) earliest = v.startTime;
+  }
+  return {
+    node,
+    victims,
+    violations,
+    highest,
+    sum,
+    earliestHighest: earliest === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : earliest,
+  };
+}
+
+/** The engine's view of a running task, so a what-if can `forget` and `assume` it. */
+function asPlacementTask(t: RunningTask): PlacementTask {
+  return {
+    id: t.id,
+    app: t.app ?? t.id,
+    tenant: t.tenant ?? 'default',
+    priority: t.priority,
+    labels: t.labels,
+    requests: t.requests ?? ZERO,
+    ports: [],
+    dynamicPorts: 0,
+    fixedPorts: [],
+    constraints: [],
+    nodeSelector: {},
+    preferredNodeAffinity: [],
+    taskAffinity: [],
+    preferredTaskAffinity: [],
+    taskAntiAffinity: t.antiAffinity ?? [],
+    preferredTaskAntiAffinity: [],
+    tolerations: [],
+    sequence: 0,
+  };
+}
+
+interface Book {
+  /** Victims nominated earlier on this snapshot: not chosen again, and counted in budgets. */
+  readonly victims: Set<string>;
+  readonly perApp: Map<string, number>;
+}
+
+const DEFAULT_FILTERS: readonly FilterPlugin[] = [
+  NodeUnschedulable,
+  TaintToleration,
+  NodeAffinityPlugin,
+  ResourcesFit,
+  TaskAffinity,
+  MarathonConstraints,
+];
+
+function fitsIn(r: PlacementResources, slack: Float64Array, ext: readonly string[], extSlack: Float64Array) {
+  if (r.cpu > slack[0]! || r.memory > slack[1]! || r.disk > slack[2]! || r.gpus > slack[3]!) return false;
+  for (let k = 0; k < ext.length; k++) if ((r.extended.get(ext[k]!) ?? 0) > extSlack[k]!) return false;
+  return true;
+}
+
+function take(r: PlacementResources, slack: Float64Array, ext: readonly string[], extSlack: Float64Array) {
+  slack[0]! -= r.cpu;
+  slack[1]! -= r.memory;
+  slack[2]! -= r.disk;
+  slack[3]! -= r.gpus;
+  for (let k = 0; k < ext.length; k++) extSlack[k]! -= r.extended.get(ext[k]!) ?? 0;
+}
+
+export class DefaultPreemptionPlugin implements PostFilterPlugin {
+  readonly name = 'DefaultPreemption';
+  readonly budgets: ReadonlyMap<string, DisruptionBudget>;
+  readonly budgetMode: 'strict' | 'prefer';
+  #filters: readonly FilterPlugin[] = DEFAULT_FILTERS;
+  #preFilters: readonly PreFilterPlugin[] = DEFAULT_FILTERS.filter(
+    (f): f is FilterPlugin & PreFilterPlugin => 'preFilter' in f,
+  );
+  readonly #books = new WeakMap<Snapshot, Book>();
+
+  constructor(options: DefaultPreemptionOptions = {}) {
+    this.budgets = new Map(Object.entries(options.disruptionBudgets ?? {}));
+    this.budgetMode = options.budgetMode ?? 'strict';
+  }
+
+  /**
+   * Re-run exactly the framework's pre-filters and filters in what-ifs (by default the built-in
+   * hard rules). `placeFairly` binds; call `bindPreemption(framework)` when you build your own.
+   */
+  bind(framework: Framework): void {
+    this.#filters = framework.filter;
+    this.#preFilters = framework.preFilter;
+  }
+
+  #book(s: Snapshot): Book {
+    let b = this.#books.get(s);
+    if (b === undefined) {
+      b = { victims: new Set(), perApp: new Map() };
+      this.#books.set(s, b);
+    }
+    return b;
+  }
+
+  /** How many more tasks of `app` may go down now (Infinity without a budget). */
+  #allowed(app: string | undefined, book: Book): number {
+    if (app === undefined) return Number.POSITIVE_INFINITY;
+    const b = this.budgets.get(app);
+    if (b === undefined) return Number.POSITIVE_INFINITY;
+    return b.maxUnavailable - (b.unavailable ?? 0) - (book.perApp.get(app) ?? 0);
+  }
+
+  /** Runs pre-filters and filters for `ctx.task` on one node; the first rejection, or undefined. */
+  #check(task: PlacementTask, snapshot: Snapshot, node: number): Status | undefined {
+    const ctx: PlacementContext = { task, snapshot, state: new CycleState() };
+    let skipped: Set<unknown> | undefined;
+    for (const p of this.#preFilters) {
+      const s = p.preFilter(ctx);
+      if (s === undefined || s.code === 'Success') continue;
+      if (s.code === 'Skip') {
+        skipped ??= new Set();
+        skipped.add(p);
+      } else return { ...s, plugin: p.name };
+    }
+    for (const f of this.#filters) {
+      if (skipped?.has(f)) continue;
+      const s = f.filter(ctx, node);
+      if (s !== undefined && s.code !== 'Success') return { ...s, plugin: f.name };
+    }
+    return undefined;
+  }
+
+  /** Splits the node's lower-priority tasks (most important first) into budget-breaking and not. */
+  #classify(lower: RunningTask[], book: Book): { violating: RunningTask[]; other: RunningTask[] } {
+    lower.sort(moreImportant);
+    const violating: RunningTask[] = [];
+    const other: RunningTask[] = [];
+    let left: Map<string, number> | undefined;
+    for (const t of lower) {
+      const app = t.app;
+      if (app !== undefined && this.budgets.has(app)) {
+        left ??= new Map();
+        const n = (left.get(app) ?? this.#allowed(app, book)) - 1;
+        left.set(app, n);
+        if (n < 0) {
+          violating.push(t);
+          continue;
+        }
+      }
+      other.push(t);
+    }
+    return { violating, other };
+  }
+
+  /**
+   * The exact victims on one node: on the what-if `w`, evict every lower-priority task, check
+   * the task fits, then reprieve in order while it still fits. `w` is left as it was.
+   */
+  #verify(
+    task: PlacementTask,
+    w: Snapshot,
+    node: number,
+    violating: readonly RunningTask[],
+    other: readonly RunningTask[],
+  ): { candidate: PreemptionCandidate | undefined; reason?: Status } {
+    const all = [...violating, ...other];
+    for (const t of all) w.forget({ node, task: asPlacementTask(t), ports: [] });
+    const victims: RunningTask[] = [];
+    let violations = 0;
+    const rejected = this.#check(task, w, node);
+    if (rejected !== undefined) {
+      for (const t of all) w.assume(node, asPlacementTask(t), t.startTime);
+      return { candidate: undefined, reason: rejected };
+    }
+    all.forEach((t, i) => {
+      const a: Assumption = w.assume(node, asPlacementTask(t), t.startTime);
+      if (this.#check(task, w, node) === undefined) return;
+      w.forget(a);
+      victims.push(t);
+      if (i < violating.length) violations++;
+    });
+    for (const t of victims) w.assume(node, asPlacementTask(t), t.startTime);
+    if (victims.length === 0) return { candidate: undefined };
+    return { candidate: candidate(node, victims, violations) };
+  }
+
+  postFilter(ctx: PlacementContext, statuses: NodeStatusMap): PostFilterResult {
+    const { task, snapshot: s } = ctx;
+    const p = task.priority;
+    const book = this.#book(s);
+    const r = task.requests;
+    const ext = [...r.extended.keys()];
+    const extCols = ext.map((name) => s.resource(name));
+    const strict = this.budgetMode === 'strict';
+    let unresolvable = 0;
+    let noLower = 0;
+    let short = 0;
+    let otherReasons = 0;
+    const broken = new Set<string>();
+    const optimistic: { c: PreemptionCandidate; violating: RunningTask[]; other: RunningTask[] }[] = [];
+    const slack = new Float64Array(4);
+    const extSlack = new Float64Array(ext.length);
+    const cpu = s.cpu;
+    const mem = s.memory;
+    const disk = s.disk;
+    const gpus = s.gpus;
+    for (let node = 0; node < s.size; node++) {
+      const st = statuses.get(s.ids[node]!);
+      if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
+        unresolvable++;
+        continue;
+      }
+      let lower: RunningTask[] | undefined;
+      slack[0] = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
+      slack[1] = mem.alloc[node]! - mem.used[node]! - r.memory;
+      slack[2] = disk.alloc[node]! - disk.used[node]! - r.disk;
+      slack[3] = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
+      for (let k = 0; k < ext.length; k++) {
+        const c = extCols[k];
+        extSlack[k] = (c === undefined ? 0 : c.alloc[node]! - c.used[node]!) - r.extended.get(ext[k]!)!;
+      }
+      for (const t of s.tasks(node)) {
+        if (t.priority >= p || book.victims.has(t.id)) continue;
+        lower ??= [];
+        lower.push(t);
+        const q = t.requests;
+        if (q === undefined) continue;
+        slack[0]! += q.cpu;
+        slack[1]! += q.memory;
+        slack[2]! += q.disk;
+        slack[3]! += q.gpus;
+        for (let k = 0; k < ext.length; k++) extSlack[k]! += q.extended.get(ext[k]!) ?? 0;
+      }
+      if (lower === undefined) {
+        noLower++;
+        continue;
+      }
+      // Victims' host ports are not known to the snapshot, so evictions do not free ports.
+      let fits = task.ports.length <= s.freePortCount[node]!;
+      if (fits) for (let k = 0; k < 4; k++) if (slack[k]! < 0) fits = false;
+      if (fits) for (let k = 0; k < ext.length; k++) if (extSlack[k]! < 0) fits = false;
+      if (!fits) {
+        short++;
+        continue;
+      }
+      const { violating, other } = this.#classify(lower, book);
+      const victims: RunningTask[] = [];
+      let violations = 0;
+      for (const t of violating) {
+        const q = t.requests ?? ZERO;
+        if (fitsIn(q, slack, ext, extSlack)) take(q, slack, ext, extSlack);
+        else {
+          victims.push(t);
+          violations++;
+        }
+      }
+      for (const t of other) {
+        const q = t.requests ?? ZERO;
+        if (fitsIn(q, slack, ext, extSlack)) take(q, slack, ext, extSlack);
+        else victims.push(t);
+      }
+      if (victims.length === 0) {
+        // Resources are not what keeps the task off this node; evictions would not help.
+        otherReasons++;
+        continue;
+      }
+      if (strict && violations > 0) {
+        for (const v of violating) if (v.app !== undefined) broken.add(v.app);
+        continue;
+      }
+      optimistic.push({ c: candidate(node, victims, violations), violating, other });
+    }
+
+    // Verify best-first on one what-if clone: the resource-only ranking is the optimistic order;
+    // stop when the next optimistic proposal cannot beat the best verified one.
+    optimistic.sort((a, b) => compareCandidates(a.c, b.c));
+    const cap = Math.max(100, Math.ceil(s.size / 10));
+    let best: PreemptionCandidate | undefined;
+    let whatIf: Snapshot | undefined;
+    const rejections = new Map<string, number>();
+    let verified = 0;
+    for (const o of optimistic) {
+      if (verified >= cap || (best !== undefined && compareCandidates(best, o.c) <= 0)) break;
+      whatIf ??= s.clone();
+      verified++;
+      const { candidate: exact, reason } = this.#verify(task, whatIf, o.c.node, o.violating, o.other);
+      if (exact === undefined) {
+        const why = reason?.reasons[0] ?? 'no victim needed for resources';
+        rejections.set(why, (rejections.get(why) ?? 0) + 1);
+        continue;
+      }
+      if (strict && exact.violations > 0) {
+        for (const v of exact.victims) if (v.app !== undefined && this.budgets.has(v.app)) broken.add(v.app);
+        continue;
+      }
+      if (best === undefined || compareCandidates(exact, best) < 0) best = exact;
+    }
+
+    if (best !== undefined) {
+      const ids = best.victims.map((v) => v.id);
+      for (const v of best.victims) {
+        book.victims.add(v.id);
+        if (v.app !== undefined && this.budgets.has(v.app))
+          book.perApp.set(v.app, (book.perApp.get(v.app) ?? 0) + 1);
+      }
+      const nodeId = s.ids[best.node]!;
+      return {
+        status: {
+          code: 'Success',
+          reasons: [
+            `preempt ${ids.length} lower-priority task${ids.length === 1 ? '' : 's'} on ${nodeId}: ${ids.join(', ')}`,
+          ],
+        },
+        nominatedNodeId: nodeId,
+        victims: ids,
+      };
+    }
+    const parts: string[] = [];
+    const nodes = (k: number) => `${k} node${k === 1 ? '' : 's'}`;
+    if (noLower > 0) parts.push(`${nodes(noLower)} run no task of priority below ${p}`);
+    if (short > 0)
+      parts.push(`${nodes(short)} would still lack resources after evicting every lower-priority task`);
+    if (broken.size > 0)
+      parts.push(`evictions would break the disruption budget of ${[...broken].sort().join(', ')}`);
+    for (const [why, k] of rejections) parts.push(`${nodes(k)} still rejected after evictions (${why})`);
+    if (otherReasons > 0) parts.push(`${nodes(otherReasons)} rejected for reasons evictions do not change`);
+    if (unresolvable > 0) parts.push(`${nodes(unresolvable)} rejected for reasons preemption cannot fix`);
+    return {
+      status: { code: 'Unschedulable', reasons: [`no victims: ${parts.join('; ') || 'no nodes'}`] },
+    };
+  }
+}
+
+/** Points every DefaultPreemption of `framework` at the framework's own pre-filters and filters. */
+export function bindPreemption(framework: Framework): Framework {
+  for (const p of framework.postFilter) if (p instanceof DefaultPreemptionPlugin) p.bind(framework);
+  return framework;
+}
+
+function argsError(message: string, path: string): BerthError {
+  return new BerthError('SPEC_INVALID', message, { component: COMPONENT, issues: [{ path, message }] });
+}
+
+/**
+ * Registry factory. Args: `{ disruptionBudgets?: { <service>: { maxUnavailable, unavailable? } },
+ * budgetMode?: 'strict' | 'prefer' }`.
+ */
+export function defaultPreemption(args: JsonValue | undefined): DefaultPreemptionPlugin {
+  if (args === undefined || args === null) return new DefaultPreemptionPlugin();
+  if (typeof args !== 'object' || Array.isArray(args))
+    throw argsError('DefaultPreemption args must be an object { disruptionBudgets?, budgetMode? }', '');
+  const a = args as Record<string, JsonValue>;
+  for (const key of Object.keys(a))
+    if (key !== 'disruptionBudgets' && key !== 'budgetMode')
+      throw argsError(`unknown DefaultPreemption arg ${key}; use disruptionBudgets or budgetMode`, key);
+  const mode = a.budgetMode;
+  if (mode !== undefined && mode !== 'strict' && mode !== 'prefer')
+    throw argsError(`budgetMode must be "strict" or "prefer", got ${JSON.stringify(mode)}`, 'budgetMode');
+  const budgets: Record<string, DisruptionBudget> = {};
+  const raw = a.disruptionBudgets;
+  if (raw !== undefined) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw argsError('disruptionBudgets must map service names to { maxUnavailable }', 'disruptionBudgets');
+    for (const [app, b] of Object.entries(raw as Record<string, JsonValue>)) {
+      const at = `disruptionBudgets.${app}`;
+      const rec = (typeof b === 'object' && b !== null && !Array.isArray(b) ? b : {}) as Record<
+        string,
+        JsonValue
+      >;
+      const max = rec.maxUnavailable;
+      if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 0)
+        throw argsError(
+          `${at}.maxUnavailable must be an integer ≥ 0, got ${JSON.stringify(max)}`,
+          `${at}.maxUnavailable`,
+        );
+      const down = rec.unavailable ?? 0;
+      if (typeof down !== 'number' || !Number.isSafeInteger(down) || down < 0)
+        throw argsError(
+          `${at}.unavailable must be an integer ≥ 0, got ${JSON.stringify(down)}`,
+          `${at}.unavailable`,
+        );
+      budgets[app] = { maxUnavailable: max, unavailable: down };
+    }
+  }
+  return new DefaultPreemptionPlugin({
+    disruptionBudgets: budgets,
+    ...(mode === undefined ? {} : { budgetMode: mode }),
+  });
+}
