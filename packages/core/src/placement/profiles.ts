@@ -4,9 +4,12 @@
  */
 import { BerthError } from '../cluster/errors.ts';
 import type { AnyPlugin } from './plugin.ts';
+import { fairQueueSort, tenantQuota } from './plugins/fair-queue.ts';
+import { gang } from './plugins/gang.ts';
 import { MarathonConstraints } from './plugins/marathon-constraints.ts';
 import { NodeAffinityPlugin } from './plugins/node-affinity.ts';
 import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
+import { defaultPreemption } from './plugins/preemption.ts';
 import { PrioritySort } from './plugins/priority-sort.ts';
 import {
   balancedAllocation,
@@ -44,7 +47,11 @@ export function defaultRegistry(): PluginRegistry {
     .register('LeastAllocated', leastAllocated)
     .register('MostAllocated', mostAllocated)
     .register('RequestedToCapacityRatio', requestedToCapacityRatio)
-    .register('BalancedAllocation', balancedAllocation);
+    .register('BalancedAllocation', balancedAllocation)
+    .register('FairQueueSort', fairQueueSort)
+    .register('TenantQuota', tenantQuota)
+    .register('DefaultPreemption', defaultPreemption)
+    .register('Gang', gang);
 }
 
 /** Queue sort and every hard rule, cheapest and most selective first (as kube-scheduler orders them). */
