@@ -38,11 +38,34 @@ export {
   type WaitingTask,
   type WaitingTasks,
 } from './plugin.ts';
+export {
+  type FairQueueSortArgs,
+  FairQueueSortPlugin,
+  fairQueueSort,
+  placeFairly,
+  requestResources,
+  TenantLedger,
+  TenantQuotaPlugin,
+  tenantLedger,
+  tenantOf,
+  tenantQuota,
+} from './plugins/fair-queue.ts';
+export { GANG_SIZE_LABEL, GangPlugin, gang, gangTasks } from './plugins/gang.ts';
 export { appCounter, evaluateConstraint, MarathonConstraints } from './plugins/marathon-constraints.ts';
 /** The NodeAffinity plugin (the constant is suffixed: `NodeAffinity` is the spec type). */
 export { NodeAffinityPlugin } from './plugins/node-affinity.ts';
 export { NodeUnschedulable, UNSCHEDULABLE_TAINT } from './plugins/node-unschedulable.ts';
 export { normalizeMinMax, normalizeToMax } from './plugins/normalize.ts';
+export {
+  bindPreemption,
+  compareCandidates,
+  type DefaultPreemptionOptions,
+  DefaultPreemptionPlugin,
+  type DisruptionBudget,
+  defaultPreemption,
+  moreImportant,
+  type PreemptionCandidate,
+} from './plugins/preemption.ts';
 export { PrioritySort } from './plugins/priority-sort.ts';
 export {
   BalancedAllocation,
