@@ -6,6 +6,7 @@
 import { type BerthDocument, BerthError, type ClusterAdapter, toBerthError } from '@berth/core';
 import { createK8sAdapter, type K8sAdapter, type K8sAdapterOptions } from '@berth/k8s-adapter';
 import type { KubernetesContext } from '../config/config-file.ts';
+import { bufferEvents } from './event-buffer.ts';
 import type { BackendFactoryInput, CliClusterAdapter } from './registry.ts';
 
 export interface K8sCliTimings {
@@ -46,6 +47,7 @@ export function createK8sCliAdapter(
 ): CliClusterAdapter {
   const inner: K8sAdapter = createK8sAdapter(k8sAdapterOptions(input, cwd));
   const { client } = inner.getClient();
+  const buffered = bufferEvents(inner);
   const namespace = input.context.namespace;
   const connectTimeoutMs = timings.connectTimeoutMs ?? 20_000;
   let version: string | undefined;
@@ -140,7 +142,7 @@ export function createK8sCliAdapter(
     scale: (service, n) => inner.scale(service, n),
     endpoints: (service) => inner.endpoints(service),
     logs: (id, o) => inner.logs(id, o),
-    events: (o) => inner.events(o),
+    events: (o) => buffered.events(o),
 
     async serverVersion() {
       return `Kubernetes ${version ?? (await client.request<{ gitVersion?: string }>('GET', '/version')).gitVersion ?? 'unknown'}`;

@@ -18,6 +18,7 @@ import {
 } from '@berth/core';
 import { createMesosAdapter, type MesosAdapter, type MesosAdapterOptions } from '@berth/mesos-adapter';
 import type { MesosContext } from '../config/config-file.ts';
+import { bufferEvents } from './event-buffer.ts';
 import type { BackendFactoryInput, CliClusterAdapter } from './registry.ts';
 
 /** A week: tasks keep running while no `berth` process is connected. */
@@ -113,6 +114,7 @@ export function createMesosCliAdapter(
 ): CliClusterAdapter {
   const inner: MesosAdapter = createMesosAdapter(mesosAdapterOptions(input));
   const { operator, driver } = inner.getClient();
+  const buffered = bufferEvents(inner);
   const connectTimeoutMs = timings.connectTimeoutMs ?? 15_000;
   const reconcileWaitMs = timings.reconcileWaitMs ?? 3_000;
   const handoffTimeoutMs = timings.handoffTimeoutMs ?? 15_000;
@@ -220,7 +222,7 @@ export function createMesosCliAdapter(
     scale: (service, n) => inner.scale(service, n),
     endpoints: (service) => inner.endpoints(service),
     logs: (id, o) => inner.logs(id, o),
-    events: (o) => inner.events(o),
+    events: (o) => buffered.events(o),
 
     async serverVersion() {
       const v = await operator.getVersion();
