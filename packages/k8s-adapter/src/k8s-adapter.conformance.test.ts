@@ -1,6 +1,5 @@
 import { describeAdapterConformance } from '@berth/adapter-testkit';
 import { afterAll, beforeAll } from 'vitest';
-import { closeReleasesOverTls } from '../test/close-case.ts';
 import { type RemoteKubeCluster, startRemoteKubeCluster } from '../test/remote-cluster.ts';
 import { createK8sAdapter } from './k8s-adapter.ts';
 
@@ -30,9 +29,6 @@ describeAdapterConformance({
   skip: {
     'service-scales': NEEDS_DEPLOYMENT_CONTROLLER,
     endpoints: NEEDS_DEPLOYMENT_CONTROLLER,
-    'close-releases':
-      "the testkit's handle tracker holds every TLSWRAP until GC, so destroyed TLS sockets look open; the extra case close-releases-tls checks the same with TLS-aware tracking",
   },
-  extraCases: [closeReleasesOverTls],
   timeouts: { stateMs: 8_000, settleMs: 400 },
 });
