@@ -8,5 +8,6 @@ export {
 } from './devcluster.ts';
 export * from './engine/index.ts';
 export * from './kube/index.ts';
+export * from './kube-controllers/index.ts';
 export * from './kubelet/index.ts';
 export * from './mesos/index.ts';
