@@ -14,7 +14,7 @@ export {
   type KubeControllersOptions,
   startKubeControllers,
 } from './kube-controllers.ts';
-export { NOT_READY_TAINT, type NodeLifecycleOptions, UNREACHABLE_TAINT } from './node-lifecycle.ts';
+export { type NodeLifecycleOptions, UNREACHABLE_TAINT } from './node-lifecycle.ts';
 export {
   DEFAULT_SCHEDULER_NAME,
   failedSchedulingMessage,
