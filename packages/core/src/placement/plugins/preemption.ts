@@ -77,14 +77,31 @@ export function moreImportant(a: RunningTask, b: RunningTask): number {
 
 /** Negative when candidate `a` is the better pick (upstream's `pickOneNodeForPreemption` order). */
 export function compareCandidates(a: PreemptionCandidate, b: PreemptionCandidate): number {
+  return compareKeys(keyOfCandidate(a), keyOfCandidate(b));
+}
+
+interface RankKey {
+  readonly violations: number;
+  readonly highest: number;
+  readonly sum: number;
+  readonly count: number;
+  readonly earliestHighest: number;
+  readonly node: number;
+}
+
+function compareKeys(a: RankKey, b: RankKey): number {
   return (
     a.violations - b.violations ||
     a.highest - b.highest ||
     a.sum - b.sum ||
-    a.victims.length - b.victims.length ||
+    a.count - b.count ||
     (a.earliestHighest === b.earliestHighest ? 0 : a.earliestHighest > b.earliestHighest ? -1 : 1) ||
     a.node - b.node
   );
+}
+
+function keyOfCandidate(c: PreemptionCandidate): RankKey {
+  return { ...c, count: c.victims.length };
 }
 
 function candidate(node: number, victims: RunningTask[], violations: number): PreemptionCandidate {
@@ -274,6 +291,14 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     return { candidate: candidate(node, victims, violations) };
   }
 
+  /** The node's lower-priority tasks not yet nominated (in task order). */
+  #lower(s: Snapshot, node: number, p: number, book: Book, out: RunningTask[]): RunningTask[] {
+    out.length = 0;
+    const skip = book.victims.size > 0;
+    for (const t of s.tasks(node)) if (t.priority < p && !(skip && book.victims.has(t.id))) out.push(t);
+    return out;
+  }
+
   postFilter(ctx: PlacementContext, statuses: NodeStatusMap): PostFilterResult {
     const { task, snapshot: s } = ctx;
     const p = task.priority;
@@ -282,25 +307,36 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     const ext = [...r.extended.keys()];
     const extCols = ext.map((name) => s.resource(name));
     const strict = this.budgetMode === 'strict';
+    const budgeted = this.budgets.size > 0;
+    const skipNominated = book.victims.size > 0;
     let unresolvable = 0;
     let noLower = 0;
     let short = 0;
     let otherReasons = 0;
     const broken = new Set<string>();
-    const optimistic: { c: PreemptionCandidate; violating: RunningTask[]; other: RunningTask[] }[] = [];
+    // Optimistic (resources-only) ranking inputs per node, without allocating per node.
+    const n = s.size;
+    const ok = new Uint8Array(n);
+    const kViol = new Int32Array(n);
+    const kHigh = new Float64Array(n);
+    const kSum = new Float64Array(n);
+    const kCount = new Int32Array(n);
+    const kEarly = new Float64Array(n);
     const slack = new Float64Array(4);
     const extSlack = new Float64Array(ext.length);
+    const lower: RunningTask[] = [];
+    const flags: number[] = [];
+    const left = new Map<string, number>();
     const cpu = s.cpu;
     const mem = s.memory;
     const disk = s.disk;
     const gpus = s.gpus;
-    for (let node = 0; node < s.size; node++) {
+    for (let node = 0; node < n; node++) {
       const st = statuses.get(s.ids[node]!);
       if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
         unresolvable++;
         continue;
       }
-      let lower: RunningTask[] | undefined;
       slack[0] = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
       slack[1] = mem.alloc[node]! - mem.used[node]! - r.memory;
       slack[2] = disk.alloc[node]! - disk.used[node]! - r.disk;
@@ -309,19 +345,29 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         const c = extCols[k];
         extSlack[k] = (c === undefined ? 0 : c.alloc[node]! - c.used[node]!) - r.extended.get(ext[k]!)!;
       }
-      for (const t of s.tasks(node)) {
-        if (t.priority >= p || book.victims.has(t.id)) continue;
-        lower ??= [];
+      lower.length = 0;
+      const list = s.tasks(node);
+      let c0 = slack[0]!;
+      let c1 = slack[1]!;
+      let c2 = slack[2]!;
+      let c3 = slack[3]!;
+      for (let i = 0; i < list.length; i++) {
+        const t = list[i]!;
+        if (t.priority >= p || (skipNominated && book.victims.has(t.id))) continue;
         lower.push(t);
         const q = t.requests;
         if (q === undefined) continue;
-        slack[0]! += q.cpu;
-        slack[1]! += q.memory;
-        slack[2]! += q.disk;
-        slack[3]! += q.gpus;
+        c0 += q.cpu;
+        c1 += q.memory;
+        c2 += q.disk;
+        c3 += q.gpus;
         for (let k = 0; k < ext.length; k++) extSlack[k]! += q.extended.get(ext[k]!) ?? 0;
       }
-      if (lower === undefined) {
+      slack[0] = c0;
+      slack[1] = c1;
+      slack[2] = c2;
+      slack[3] = c3;
+      if (lower.length === 0) {
         noLower++;
         continue;
       }
@@ -333,47 +379,105 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         short++;
         continue;
       }
-      const { violating, other } = this.#classify(lower, book);
-      const victims: RunningTask[] = [];
-      let violations = 0;
-      for (const t of violating) {
-        const q = t.requests ?? ZERO;
-        if (fitsIn(q, slack, ext, extSlack)) take(q, slack, ext, extSlack);
-        else {
-          victims.push(t);
-          violations++;
+      // Most important first (insertion sort: a node runs few tasks).
+      for (let i = 1; i < lower.length; i++) {
+        const t = lower[i]!;
+        let j = i - 1;
+        while (j >= 0 && moreImportant(lower[j]!, t) > 0) {
+          lower[j + 1] = lower[j]!;
+          j--;
+        }
+        lower[j + 1] = t;
+      }
+      // Budget-breaking tasks (1) are reprieved before the others (0).
+      flags.length = lower.length;
+      let anyViolating = false;
+      if (budgeted) left.clear();
+      for (let i = 0; i < lower.length; i++) {
+        flags[i] = 0;
+        const app = lower[i]!.app;
+        if (!budgeted || app === undefined || !this.budgets.has(app)) continue;
+        const k = (left.get(app) ?? this.#allowed(app, book)) - 1;
+        left.set(app, k);
+        if (k < 0) {
+          flags[i] = 1;
+          anyViolating = true;
         }
       }
-      for (const t of other) {
-        const q = t.requests ?? ZERO;
-        if (fitsIn(q, slack, ext, extSlack)) take(q, slack, ext, extSlack);
-        else victims.push(t);
+      let count = 0;
+      let violations = 0;
+      let highest = Number.NEGATIVE_INFINITY;
+      let sum = 0;
+      let earliest = Number.POSITIVE_INFINITY;
+      for (let pass = anyViolating ? 1 : 0; pass >= 0; pass--) {
+        for (let i = 0; i < lower.length; i++) {
+          if (flags[i] !== pass) continue;
+          const t = lower[i]!;
+          const q = t.requests ?? ZERO;
+          if (fitsIn(q, slack, ext, extSlack)) {
+            take(q, slack, ext, extSlack);
+            continue;
+          }
+          count++;
+          if (pass === 1) {
+            violations++;
+            if (strict && t.app !== undefined) broken.add(t.app);
+          }
+          sum += t.priority + PRIORITY_OFFSET;
+          const start = t.startTime ?? Number.POSITIVE_INFINITY;
+          if (t.priority > highest) {
+            highest = t.priority;
+            earliest = start;
+          } else if (t.priority === highest && start < earliest) earliest = start;
+        }
       }
-      if (victims.length === 0) {
+      if (count === 0) {
         // Resources are not what keeps the task off this node; evictions would not help.
         otherReasons++;
         continue;
       }
-      if (strict && violations > 0) {
-        for (const v of violating) if (v.app !== undefined) broken.add(v.app);
-        continue;
-      }
-      optimistic.push({ c: candidate(node, victims, violations), violating, other });
+      if (strict && violations > 0) continue;
+      ok[node] = 1;
+      kViol[node] = violations;
+      kHigh[node] = highest;
+      kSum[node] = sum;
+      kCount[node] = count;
+      kEarly[node] = earliest === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : earliest;
     }
+    const keyOf = (node: number) => ({
+      violations: kViol[node]!,
+      highest: kHigh[node]!,
+      sum: kSum[node]!,
+      count: kCount[node]!,
+      earliestHighest: kEarly[node]!,
+      node,
+    });
+    const better = (a: number, b: number): boolean => {
+      if (kViol[a] !== kViol[b]) return kViol[a]! < kViol[b]!;
+      if (kHigh[a] !== kHigh[b]) return kHigh[a]! < kHigh[b]!;
+      if (kSum[a] !== kSum[b]) return kSum[a]! < kSum[b]!;
+      if (kCount[a] !== kCount[b]) return kCount[a]! < kCount[b]!;
+      if (kEarly[a] !== kEarly[b]) return kEarly[a]! > kEarly[b]!;
+      return a < b;
+    };
 
-    // Verify best-first on one what-if clone: the resource-only ranking is the optimistic order;
-    // stop when the next optimistic proposal cannot beat the best verified one.
-    optimistic.sort((a, b) => compareCandidates(a.c, b.c));
-    const cap = Math.max(100, Math.ceil(s.size / 10));
+    // Verify best-first on one what-if clone, in the optimistic (resources-only) order; stop
+    // when the next optimistic proposal cannot beat the best verified one.
+    const cap = Math.max(100, Math.ceil(n / 10));
     let best: PreemptionCandidate | undefined;
     let whatIf: Snapshot | undefined;
     const rejections = new Map<string, number>();
-    let verified = 0;
-    for (const o of optimistic) {
-      if (verified >= cap || (best !== undefined && compareCandidates(best, o.c) <= 0)) break;
+    for (let verified = 0; verified < cap; verified++) {
+      let next = -1;
+      for (let node = 0; node < n; node++)
+        if (ok[node] === 1 && (next < 0 || better(node, next))) next = node;
+      if (next < 0) break;
+      ok[next] = 0;
+      if (best !== undefined && compareKeys(keyOfCandidate(best), keyOf(next)) <= 0) break;
       whatIf ??= s.clone();
-      verified++;
-      const { candidate: exact, reason } = this.#verify(task, whatIf, o.c.node, o.violating, o.other);
+      const mine = this.#lower(s, next, p, book, []);
+      const { violating, other } = this.#classify(mine, book);
+      const { candidate: exact, reason } = this.#verify(task, whatIf, next, violating, other);
       if (exact === undefined) {
         const why = reason?.reasons[0] ?? 'no victim needed for resources';
         rejections.set(why, (rejections.get(why) ?? 0) + 1);
