@@ -4,29 +4,14 @@
  * one short array each instead of a keyed object.
  */
 
-export const TASK_STATE_NAMES = [
-  'PENDING',
-  'STAGING',
-  'STARTING',
-  'RUNNING',
-  'KILLING',
-  'FINISHED',
-  'FAILED',
-  'KILLED',
-  'LOST',
-  'UNREACHABLE',
-  'ERROR',
-] as const;
+import { TASK_STATES, type TaskState, TERMINAL_TASK_STATES } from '@berth/core';
 
-export type TaskStateName = (typeof TASK_STATE_NAMES)[number];
+/** Berth's unified task states, in lifecycle order (the same list the adapters report). */
+export const TASK_STATE_NAMES = TASK_STATES;
 
-export const TERMINAL_STATE_NAMES: readonly TaskStateName[] = [
-  'FINISHED',
-  'FAILED',
-  'KILLED',
-  'LOST',
-  'ERROR',
-];
+export type TaskStateName = TaskState;
+
+export const TERMINAL_STATE_NAMES: readonly TaskStateName[] = TERMINAL_TASK_STATES;
 
 /** The resources the dashboard charts, in base units: millicpu, bytes, bytes, devices. */
 export const RESOURCE_NAMES = ['cpu', 'memory', 'disk', 'gpus'] as const;

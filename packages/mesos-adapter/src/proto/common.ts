@@ -10,6 +10,7 @@
  * data) are base64 strings; enums are their upper-case names. Enum fields accept any string so a
  * newer master's values pass through; the known names are in the TypeScript types.
  */
+import { MESOS_TASK_STATES } from '@berth/core';
 import { z } from 'zod';
 
 /**
@@ -409,22 +410,8 @@ export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export const TaskGroupInfoSchema = obj({ tasks: z.array(TaskInfoSchema).optional() });
 export type TaskGroupInfo = z.infer<typeof TaskGroupInfoSchema>;
 
-export const TASK_STATES = [
-  'TASK_STAGING',
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_KILLING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_UNREACHABLE',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN',
-] as const;
+/** Every value of `mesos.v1.TaskState`; the list lives in core beside its mapping to Berth's states. */
+export const TASK_STATES = MESOS_TASK_STATES;
 export type KnownTaskState = (typeof TASK_STATES)[number];
 export const TaskStateSchema = openEnum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskStateSchema>;
