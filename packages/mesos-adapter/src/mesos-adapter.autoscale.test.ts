@@ -1,0 +1,246 @@
+/**
+ * Autoscaling and service discovery end to end on devcluster's Mesos face with real processes: the
+ * agents' GET_CONTAINERS statistics (cpu seconds and RSS from /proc) drive core's HPA controller,
+ * which the adapter runs; replicas are launched and killed through the framework, and the
+ * endpoint watch follows them.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  API_VERSION,
+  type AutoscalingSpec,
+  type ClusterEvent,
+  type EndpointEvent,
+  Resources,
+  type ServiceDocument,
+  type TaskSpec,
+} from '@berth/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type MesosTestCluster, startTestCluster } from '../test/devcluster-fixture.ts';
+import type { SchedulerEvent } from './proto/scheduler.ts';
+
+const MiB = 1024 ** 2;
+
+function template(name: string, over: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    name,
+    command: 'sleep 3600',
+    env: {},
+    resources: { requests: Resources.of({ cpu: 100, memory: 16 * MiB }) },
+    ports: [{ name: 'http', protocol: 'tcp' }],
+    priority: 0,
+    tenant: 'default',
+    constraints: [],
+    nodeSelector: {},
+    tolerations: [],
+    restartPolicy: { policy: 'never' },
+    killGracePeriodSeconds: 0,
+    labels: {},
+    ...over,
+  };
+}
+
+function service(
+  name: string,
+  spec: Partial<ServiceDocument['spec']> & { template: TaskSpec },
+): ServiceDocument {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Service',
+    metadata: { name, tenant: 'default', labels: {} },
+    spec: { replicas: 1, ...spec },
+  };
+}
+
+async function waitUntil<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let cluster: MesosTestCluster;
+let dir: string;
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  dir = mkdtempSync(join(tmpdir(), 'berth-autoscale-'));
+});
+afterAll(async () => {
+  await cluster.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, () => {
+  it('scales a cpu-burning service up to max, back down after the window when the load stops, and its endpoints follow', async () => {
+    const flag = join(dir, 'burn');
+    writeFileSync(flag, '');
+    // Burns a cpu while the flag file exists, idles (one `sleep` per second) once it is gone.
+    const burn = `while :; do if [ -e '${flag}' ]; then :; else sleep 1; fi; done`;
+    const autoscaling: AutoscalingSpec = {
+      minReplicas: 1,
+      maxReplicas: 3,
+      metrics: [{ resource: 'cpu', targetAverageUtilization: 50 }],
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 3,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
+        },
+      },
+    };
+    const adapter = cluster.adapter({
+      autoscaling: {
+        syncPeriodMs: 500,
+        decide: { cpuInitializationPeriodMs: 1500, initialReadinessDelayMs: 500 },
+      },
+    });
+    expect(adapter.capabilities.has('autoscaling')).toBe(true);
+    await adapter.connect();
+    const events: ClusterEvent[] = [];
+    const eventsDone = (async () => {
+      for await (const e of adapter.events()) events.push(e);
+    })();
+    await adapter.submit([
+      service('burner', {
+        template: template('burner', { command: burn }),
+        discovery: { name: 'burner', ports: ['http'] },
+        autoscaling,
+      }),
+    ]);
+    const seen: EndpointEvent[] = [];
+    const watching = new AbortController();
+    const watchDone = (async () => {
+      for await (const e of adapter.watchEndpoints('burner', { signal: watching.signal })) seen.push(e);
+    })();
+    const endpointIds = () => adapter.endpoints('burner').then((list) => list.map((e) => e.taskId).sort());
+
+    // Up: 1 replica at ~10× its 100m request → the policy's max, 3.
+    await waitUntil('3 endpoints', async () => ((await endpointIds()).length === 3 ? true : undefined));
+    expect(await endpointIds()).toEqual(['burner-0', 'burner-1', 'burner-2']);
+    const up = events.find((e) => e.kind === 'SuccessfulRescale');
+    expect(up?.message).toMatch(/autoscale burner: 1 → 3 replicas/);
+    expect(up?.message).toMatch(/cpu \d+% of request \(target 50%\)/);
+    const [ep] = await adapter.endpoints('burner');
+    expect(ep?.ports.http).toBeGreaterThan(0);
+    expect(ep?.host).toBeTruthy();
+
+    // Stays at max while every replica burns.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await adapter.tasks({ service: 'burner', states: ['RUNNING'] })).length).toBe(3);
+
+    // Down: the load stops; not before the 3 s window, then to min, highest replicas killed first.
+    rmSync(flag);
+    const stoppedAt = Date.now();
+    await waitUntil(
+      '1 endpoint',
+      async () => ((await endpointIds()).length === 1 ? true : undefined),
+      12_000,
+    );
+    expect(Date.now() - stoppedAt).toBeLessThan(12_000);
+    expect(await endpointIds()).toEqual(['burner-0']);
+    const decisions = events.filter((e) => e.kind === 'SuccessfulRescale' || e.kind === 'AutoscaleDecision');
+    const down = decisions.findLast((e) => e.kind === 'SuccessfulRescale');
+    expect(down?.message).toMatch(/3 → 1 replicas/);
+    // Not before the 3 s scale-down window has passed since the last recommendation above 1.
+    const recommended = (e: ClusterEvent) => Number(/recommended (\d+)/.exec(e.message)?.[1] ?? 0);
+    const lastHigh = decisions.filter((e) => e.seq < (down?.seq ?? 0) && recommended(e) > 1).at(-1);
+    expect((down?.at ?? 0) - (lastHigh?.at ?? 0)).toBeGreaterThanOrEqual(3000);
+    // Every decision is recorded with its inputs, scaled or not.
+    expect(events.some((e) => e.kind === 'AutoscaleDecision' && /stays at 3 replicas/.test(e.message))).toBe(
+      true,
+    );
+
+    watching.abort();
+    await watchDone;
+    const trail = seen.map((e) => `${e.type} ${e.endpoint.taskId}`);
+    expect(trail.slice(0, 3).sort()).toEqual(['added burner-0', 'added burner-1', 'added burner-2']);
+    expect(trail).toContain('removed burner-1');
+    expect(trail).toContain('removed burner-2');
+    expect(trail.indexOf('removed burner-2')).toBeGreaterThan(2);
+    expect(seen.every((e) => e.endpoint.backend === 'mesos' && e.endpoint.ports.http !== undefined)).toBe(
+      true,
+    );
+
+    // Deleting the service stops its loop and leaves no process behind.
+    await adapter.deleteService('burner');
+    expect(adapter.getClient().autoscaler.services).toEqual([]);
+    await waitUntil('no burner process', () =>
+      cluster.probe.runningIds().some((id) => id.startsWith('burner-')) ? undefined : true,
+    );
+    await adapter.close();
+    await eventsDone;
+    expect(existsSync(flag)).toBe(false);
+  });
+
+  it('withdraws the endpoint of a replica whose Mesos health check fails and restores it when it passes', async () => {
+    const adapter = cluster.adapter();
+    const subscribe = vi.spyOn(adapter.getClient().driver, 'subscribe');
+    await adapter.connect();
+    const deliver = subscribe.mock.calls[0]![0] as (e: SchedulerEvent) => void;
+    await adapter.submit([
+      service('checked', {
+        template: template('checked', {
+          healthCheck: {
+            type: 'command',
+            command: 'true',
+            intervalSeconds: 1,
+            timeoutSeconds: 1,
+            gracePeriodSeconds: 0,
+            maxConsecutiveFailures: 1,
+          },
+        }),
+      }),
+    ]);
+    const seen: EndpointEvent[] = [];
+    const watching = new AbortController();
+    const watchDone = (async () => {
+      for await (const e of adapter.watchEndpoints('checked', { signal: watching.signal })) seen.push(e);
+    })();
+    const running = await waitUntil('checked-0 RUNNING', async () => {
+      const [s] = await adapter.tasks({ ids: ['checked-0'] });
+      return s?.state === 'RUNNING' ? s : undefined;
+    });
+    // A task whose check has not reported yet is an endpoint ("unchecked"): Mesos withdraws only on failure.
+    await waitUntil('added', () => (seen.length === 1 ? true : undefined));
+    expect(seen[0]).toMatchObject({ type: 'added', endpoint: { taskId: 'checked-0', health: 'unchecked' } });
+
+    // What a Mesos agent sends when a health check result changes: TASK_RUNNING with `healthy`.
+    const healthUpdate = (healthy: boolean, at: number): SchedulerEvent => ({
+      type: 'UPDATE',
+      update: {
+        status: {
+          task_id: { value: 'checked-0' },
+          state: 'TASK_RUNNING',
+          source: 'SOURCE_EXECUTOR',
+          reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED',
+          healthy,
+          agent_id: { value: running.nodeId ?? '' },
+          timestamp: at,
+        },
+      },
+    });
+    const t = Date.now() / 1000 + 60;
+    deliver(healthUpdate(false, t));
+    expect((await adapter.tasks({ ids: ['checked-0'] }))[0]?.healthy).toBe(false);
+    expect(await adapter.endpoints('checked')).toEqual([]);
+    deliver(healthUpdate(true, t + 1));
+    expect((await adapter.endpoints('checked')).map((e) => e.taskId)).toEqual(['checked-0']);
+    watching.abort();
+    await watchDone;
+    expect(
+      seen.map((e) => (e.type === 'removed' ? `removed ${e.reason}` : `${e.type} ${e.endpoint.health}`)),
+    ).toEqual(['added unchecked', 'removed Unhealthy', 'added healthy']);
+    await adapter.deleteService('checked');
+    await expect(adapter.endpoints('checked')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await adapter.close();
+  });
+});
