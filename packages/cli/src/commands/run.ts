@@ -98,14 +98,40 @@ export async function runCommand(ctx: CommandContext, opts: RunOptions): Promise
       );
     }
     if (!opts.wait) return;
-    await waitForRunning(
-      ctx,
-      adapter,
-      results.map((r) => r.taskId),
-      timeoutMs,
-      format === 'table',
-    );
+    const deadline = Date.now() + timeoutMs;
+    const ids = await replicaIds(adapter, documents, results, deadline);
+    await waitForRunning(ctx, adapter, ids, Math.max(1, deadline - Date.now()), format === 'table');
   });
+}
+
+/**
+ * The task ids to wait for. A backend whose replicas are named by its own controller (Kubernetes:
+ * a Deployment's ReplicaSet names the pods) reports one result named after the Service: its
+ * replicas are then the tasks of that service, found as they appear.
+ */
+async function replicaIds(
+  adapter: Parameters<Parameters<CommandContext['withAdapter']>[0]>[0],
+  documents: readonly BerthDocument[],
+  results: readonly SubmitResult[],
+  deadline: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const r of results) {
+    const doc = documents.find((d) => `${d.kind}/${d.metadata.name}` === r.document);
+    if (doc?.kind !== 'Service' || r.taskId !== doc.metadata.name) {
+      ids.push(r.taskId);
+      continue;
+    }
+    for (;;) {
+      const live = (await adapter.tasks({ service: doc.metadata.name })).filter((t) => !isTerminal(t.state));
+      if (live.length >= doc.spec.replicas || Date.now() >= deadline) {
+        ids.push(...live.slice(0, doc.spec.replicas).map((t) => t.taskId));
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return ids;
 }
 
 function resultItem(r: SubmitResult) {

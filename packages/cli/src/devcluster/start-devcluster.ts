@@ -13,6 +13,7 @@ import {
   type MesosMaster,
   startEngine,
   startKubeApiServer,
+  startKubeControllers,
   startMesosMaster,
   startVirtualKubelet,
   type VirtualKubelet,
@@ -112,6 +113,14 @@ export async function startDevcluster(options: DevclusterOptions): Promise<Runni
       kc.loadFromFile(kubeconfigPath);
       return kc;
     };
+    // Deployments → ReplicaSets → pods, Jobs, endpoints and garbage collection, as a control plane
+    // does; pods in Berth scheduler mode are bound by the Berth scheduler below.
+    const controllers = await startKubeControllers({
+      apiServer: kube,
+      controllers: ['deployment', 'replicaset', 'job', 'endpoints', 'garbage-collector', 'node-lifecycle'],
+      onError: () => {},
+    });
+    stops.push(() => controllers[Symbol.asyncDispose]());
     const joined = await startVirtualKubelet({ kubeConfig: kubeConfig(), engine, host, onError: () => {} });
     kubelet = joined;
     stops.push(() => joined.close({ deleteNodes: true }));

@@ -18,8 +18,6 @@ import {
   taskItems,
 } from './berth-process.ts';
 
-const NEEDS_DEPLOYMENT_CONTROLLER =
-  "a Service becomes a Deployment, and devcluster's Kubernetes face has no Deployment controller yet (issue 12), so no replica pod is created";
 const NEEDS_K8S_LOGS = '@berth/k8s-adapter has no logs capability yet (its logs() throws UNSUPPORTED)';
 
 let stateDir: string;
@@ -52,7 +50,7 @@ contexts:
   badtoken: { backend: kubernetes, kubeconfig: "${wrongToken}", mode: berth }
 `);
   await sb.file('tasks.yaml', TWO_TASKS);
-  await sb.file('web.yaml', SERVICE_AND_TASK);
+  await sb.file('service.yaml', SERVICE_AND_TASK.split('---')[0]!);
   await sb.file('bad.yaml', INVALID_SPEC);
 }, 60_000);
 
@@ -127,17 +125,28 @@ describe('berth against the Kubernetes face', { timeout: 60_000 }, () => {
     expect(r.stdout).toContain('hello from berth');
   });
 
-  it.skip(`runs, scales and lists the endpoints of a service [${NEEDS_DEPLOYMENT_CONTROLLER}]`, async () => {
-    expect((await sb.berth(['run', '-f', 'web.yaml', '--wait', '--timeout', '40s'])).code).toBe(0);
-    expect((await sb.berth(['scale', 'service', 'web', '3'])).code).toBe(0);
+  it('runs a 2-replica service, scales it to 3 and lists their endpoints', async () => {
+    const run = await sb.berth(['run', '-f', 'service.yaml', '--wait', '--timeout', '40s']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^service\/web created$/m);
+    expect(run.stdout.match(/^web-\S+\s+RUNNING\s+node-\d/gm)).toHaveLength(2);
+    const scale = await sb.berth(['scale', 'service', 'web', '3']);
+    expect(scale.code).toBe(0);
     const items = await eventually(
       async () =>
         taskItems((await sb.berth(['get', 'tasks', '-o', 'json', '-l', 'berth.dev/service=web'])).stdout),
       (xs) => xs.length === 3 && xs.every((t) => t.state === 'RUNNING'),
     );
-    expect(items).toHaveLength(3);
-    expect((await sb.berth(['endpoints', 'web'])).stdout).toMatch(/^web-2\s/m);
-    expect((await sb.berth(['delete', 'service', 'web'])).code).toBe(0);
+    expect(items.map((t) => t.state)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    const services = await sb.berth(['get', 'services']);
+    expect(services.stdout).toMatch(/^web\s+3\/3\s/m);
+    const ep = await sb.berth(['endpoints', 'web']);
+    expect(ep.code).toBe(0);
+    expect(ep.stdout.match(/^web-\S+\s+node-\d\s+127\.0\.0\.1\s+http:\d+$/gm)).toHaveLength(3);
+    const del = await sb.berth(['delete', 'service', 'web']);
+    expect(del.code).toBe(0);
+    expect(del.stdout).toBe('service/web deleted\n');
   });
 
   it('shows what happened while it connected as events', async () => {
