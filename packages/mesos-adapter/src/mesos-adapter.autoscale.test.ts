@@ -243,4 +243,36 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
     await expect(adapter.endpoints('checked')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await adapter.close();
   });
+  it('keeps autoscaling a Service across an adapter restart, until it is deleted', async () => {
+    const stateFile = cluster.stateFile();
+    const policy: AutoscalingSpec = {
+      minReplicas: 1,
+      maxReplicas: 2,
+      metrics: [{ resource: 'memory', targetAverageUtilization: 80 }],
+    };
+    const first = cluster.adapter({ stateFile, autoscaling: { syncPeriodMs: 60_000 } });
+    await first.connect();
+    await first.submit([service('kept', { template: template('kept'), autoscaling: policy })]);
+    expect(first.getClient().autoscaler.services).toEqual(['kept']);
+    await first.close();
+    expect(first.getClient().autoscaler.running).toBe(false);
+
+    const second = cluster.adapter({ stateFile, autoscaling: { syncPeriodMs: 60_000 } });
+    await second.connect();
+    expect(second.getClient().autoscaler.services).toEqual(['kept']);
+    expect(second.getClient().autoscaler.running).toBe(true);
+    expect(() => second.watchEndpoints('')).toThrow(/watchEndpoints: service must be a non-empty name/);
+    await expect(second.deleteService('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await second.deleteService('kept');
+    await waitUntil('no kept process', () =>
+      cluster.probe.runningIds().some((id) => id.startsWith('kept-')) ? undefined : true,
+    );
+    await second.close();
+
+    const third = cluster.adapter({ stateFile });
+    await third.connect();
+    expect(third.getClient().autoscaler.services).toEqual([]);
+    await expect(third.endpoints('kept')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await third.close();
+  });
 });
