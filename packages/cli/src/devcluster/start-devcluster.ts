@@ -120,7 +120,9 @@ export async function startDevcluster(options: DevclusterOptions): Promise<Runni
       controllers: ['deployment', 'replicaset', 'job', 'endpoints', 'garbage-collector', 'node-lifecycle'],
       onError: () => {},
     });
-    stops.push(() => controllers[Symbol.asyncDispose]());
+    stops.push(async () => {
+      await controllers[Symbol.asyncDispose]();
+    });
     const joined = await startVirtualKubelet({ kubeConfig: kubeConfig(), engine, host, onError: () => {} });
     kubelet = joined;
     stops.push(() => joined.close({ deleteNodes: true }));
