@@ -51,6 +51,16 @@ function table(stdout: string): { header: string[]; rows: string[][] } {
   return { header: head.trim().split(/\s{2,}/), rows: rest.map((l) => l.trim().split(/\s{2,}/)) };
 }
 
+/** Rows of a kubectl table cut at the header's column starts, so empty cells stay in place. */
+function columns(stdout: string): Record<string, string>[] {
+  const [head = '', ...rest] = stdout.trimEnd().split('\n');
+  const starts = [...head.matchAll(/(?:^|\s{2,})(\S)/g)].map((m) => (m.index ?? 0) + m[0].length - 1);
+  const names = starts.map((start, i) => head.slice(start, starts[i + 1]).trim());
+  return rest.map((line) =>
+    Object.fromEntries(names.map((name, i) => [name, line.slice(starts[i], starts[i + 1]).trim()])),
+  );
+}
+
 /** A kubectl AGE value ("5s", "3m2s", "<unknown>") becomes AGE. */
 const age = (s: string) => s.replace(/^(\d+[smhd])+$|^<unknown>$/, 'AGE');
 
@@ -193,8 +203,8 @@ const scenarios: readonly Scenario[] = [
   {
     name: 'api-resources: the face serves its resources with the real names, short names, kinds and scope',
     async run(t) {
-      const r = await t.kubectl(['api-resources', '--no-headers=false']);
-      const { header, rows } = table(r.stdout);
+      const r = await t.kubectl(['api-resources', '-o', 'wide']);
+      const { header } = table(r.stdout);
       // Resources the face serves (its README's list); the real apiserver serves many more.
       const wanted = new Set([
         'namespaces',
@@ -211,26 +221,28 @@ const scenarios: readonly Scenario[] = [
         'priorityclasses',
         'horizontalpodautoscalers',
       ]);
-      const nameAt = header.indexOf('NAME');
-      const found = rows
-        .filter((row) => wanted.has(row[nameAt] ?? ''))
+      const found = columns(r.stdout)
+        .filter((row) => wanted.has(row.NAME ?? ''))
         // metrics.k8s.io is served by metrics-server through aggregation, which this control plane
         // lacks; events.k8s.io/v1 is a known difference (the face serves core/v1 events only).
-        .filter((row) => !row.some((cell) => /^(metrics|events)\.k8s\.io\//.test(cell)))
+        .filter((row) => !/^(metrics|events)\.k8s\.io\//.test(row.APIVERSION ?? ''))
         .map((row) => {
-          // Rows without short names have one column less.
-          const cells = row.length === header.length ? row : [row[0], '', ...row.slice(1)];
-          const [name, shortNames, apiVersion = '', namespaced, kind] = cells;
           // Known difference: the face serves current versions (discovery.k8s.io/v1, autoscaling/v2),
           // the 1.20 apiserver v1beta1 and v2beta2 as preferred: compare the group only.
-          return `${name} ${shortNames} ${apiVersion.split('/').slice(0, -1).join('/') || 'core'} ${namespaced} ${kind}`;
+          const group = (row.APIVERSION ?? '').split('/').slice(0, -1).join('/') || 'core';
+          // Services gained deletecollection after 1.20 (1.23's storage rewrite); the face has it.
+          const verbs =
+            row.NAME === 'services' ? (row.VERBS ?? '').replace('deletecollection,', '') : row.VERBS;
+          return [row.NAME, row.SHORTNAMES, group, row.NAMESPACED, row.KIND, verbs, row.CATEGORIES].join(' ');
         })
         .sort();
       return { code: r.code, header, resources: [...new Set(found)] };
     },
     check(real) {
       expect(real.code).toBe(0);
-      expect(real.resources).toContain('pods po core true Pod');
+      expect(real.resources).toContain(
+        'pods po core true Pod create,delete,deletecollection,get,list,patch,update,watch all',
+      );
     },
   },
   {
@@ -261,6 +273,39 @@ const scenarios: readonly Scenario[] = [
     },
     check(real) {
       expect(real).toEqual({ code: 0, stdout: `pod/${POD} created\n`, stderr: '' });
+    },
+  },
+  {
+    name: 'create -f of an existing pod: AlreadyExists',
+    async run(t) {
+      const r = await t.kubectl(['create', '-f', '-'], { input: podManifest(t, POD) });
+      return { code: r.code, stdout: r.stdout, stderr: t.normalize(r.stderr) };
+    },
+    check(real) {
+      expect(real).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `Error from server (AlreadyExists): error when creating "STDIN": pods "${POD}" already exists\n`,
+      });
+    },
+  },
+  {
+    name: 'get nodes -o wide: addresses, OS, kernel and runtime columns',
+    async run(t) {
+      const r = await t.kubectl(['get', 'nodes', '-o', 'wide', '-l', `${POOL_LABEL}=${t.pool}`]);
+      const { header, rows } = table(r.stdout);
+      return {
+        code: r.code,
+        header,
+        rows: rows
+          .map((row) => t.normalize(row.map((cell, i) => (header[i] === 'AGE' ? age(cell) : cell)).join(' ')))
+          .sort(),
+      };
+    },
+    check(real) {
+      expect(real.code).toBe(0);
+      expect(real.header).toContain('INTERNAL-IP');
+      expect((real.rows as string[])[0]).toContain('127.0.0.1');
     },
   },
   {
@@ -399,6 +444,100 @@ const scenarios: readonly Scenario[] = [
     check(real) {
       expect(real.code).toBe(1);
       expect(real.error).toContain('is invalid');
+    },
+  },
+  {
+    name: 'get events: the kubelet events of the pod in the same columns',
+    async run(t) {
+      const r = await t.kubectl([
+        'get',
+        'events',
+        '-n',
+        t.namespace,
+        '--field-selector',
+        `involvedObject.name=${POD}`,
+      ]);
+      const { header, rows } = table(r.stdout);
+      const typeAt = header.indexOf('TYPE');
+      const reasonAt = header.indexOf('REASON');
+      const objectAt = header.indexOf('OBJECT');
+      return {
+        code: r.code,
+        header,
+        events: [...new Set(rows.map((row) => `${row[typeAt]} ${row[reasonAt]} ${row[objectAt]}`))].sort(),
+      };
+    },
+    check(real) {
+      expect(real.code).toBe(0);
+      expect(real.events).toContain(`Normal Started pod/${POD}`);
+    },
+  },
+  {
+    name: 'delete pod missing and get namespace missing: NotFound',
+    async run(t) {
+      const pod = await t.kubectl(['delete', 'pod', 'missing', '-n', t.namespace]);
+      const ns = await t.kubectl(['get', 'namespace', 'berth-diff-missing']);
+      return { pod: [pod.code, t.normalize(pod.stderr)], ns: [ns.code, ns.stderr] };
+    },
+    check(real) {
+      expect(real).toEqual({
+        pod: [1, 'Error from server (NotFound): pods "missing" not found\n'],
+        ns: [1, 'Error from server (NotFound): namespaces "berth-diff-missing" not found\n'],
+      });
+    },
+  },
+  {
+    name: 'selectors, wait, raw health endpoints and explain',
+    async run(t) {
+      const selected = await t.kubectl([
+        'get',
+        'pods',
+        '-n',
+        t.namespace,
+        '-l',
+        'app in (diff),tier!=db',
+        '--field-selector',
+        'status.phase=Running,spec.nodeName!=nowhere',
+        '-o',
+        'name',
+      ]);
+      const wait = await t.kubectl([
+        'wait',
+        '--for=condition=Ready',
+        `pod/${POD}`,
+        '-n',
+        t.namespace,
+        '--timeout=20s',
+      ]);
+      const healthz = await t.kubectl(['get', '--raw', '/healthz']);
+      const readyz = await t.kubectl(['get', '--raw', '/readyz']);
+      const explain = await t.kubectl(['explain', 'pod.spec.restartPolicy']);
+      const nsAgain = await t.kubectl(['create', 'namespace', t.namespace]);
+      return {
+        selected: [selected.code, selected.stdout],
+        wait: [wait.code, wait.stdout],
+        healthz: [healthz.code, healthz.stdout],
+        readyz: [readyz.code, readyz.stdout],
+        // kubectl formats explain from OpenAPI v3 (the face; 1.20 has none) or v2 (1.20; the face has
+        // none) with different spacing: compare the field lines with spaces collapsed.
+        explain: [
+          explain.code,
+          explain.stdout
+            .split('\n')
+            .filter((l) => /^(KIND|VERSION|FIELD):/.test(l))
+            .map((l) => l.replace(/\s+/g, ' ')),
+        ],
+        nsAgain: [nsAgain.code, t.normalize(nsAgain.stderr)],
+      };
+    },
+    check(real) {
+      expect(real).toMatchObject({
+        selected: [0, `pod/${POD}\n`],
+        wait: [0, `pod/${POD} condition met\n`],
+        healthz: [0, 'ok'],
+        explain: [0, ['KIND: Pod', 'VERSION: v1', 'FIELD: restartPolicy <string>']],
+        nsAgain: [1, 'Error from server (AlreadyExists): namespaces "NS" already exists\n'],
+      });
     },
   },
   {
