@@ -3,6 +3,9 @@ import { afterAll, beforeAll } from 'vitest';
 import { type RemoteKubeCluster, startRemoteKubeCluster } from '../test/remote-cluster.ts';
 import { createK8sAdapter } from './k8s-adapter.ts';
 
+// One devcluster (face + controllers + virtual kubelet + a Berth scheduler) in a child process
+// serves both modes: devcluster's default scheduler places delegate-mode pods, the Berth
+// scheduler the pods with `schedulerName: berth`.
 let cluster: RemoteKubeCluster;
 beforeAll(async () => {
   cluster = await startRemoteKubeCluster();
@@ -11,24 +14,19 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const NEEDS_DEPLOYMENT_CONTROLLER =
-  'Service → Deployment needs a Deployment controller; devcluster has none until issue 12 (the real control plane has one: test/real-k8s)';
-
-describeAdapterConformance({
-  name: 'kubernetes, Berth scheduler mode (devcluster)',
-  createAdapter: () =>
-    createK8sAdapter({
-      kubeConfig: cluster.kubeConfig(),
-      mode: 'berth',
-      backoff: { initialMs: 50, maxMs: 500 },
-    }),
-  probe: {
-    launchCount: (id) => cluster.probe.launchCount(id),
-    isRunning: (id) => cluster.probe.isRunning(id),
-  },
-  skip: {
-    'service-scales': NEEDS_DEPLOYMENT_CONTROLLER,
-    endpoints: NEEDS_DEPLOYMENT_CONTROLLER,
-  },
-  timeouts: { stateMs: 8_000, settleMs: 400 },
-});
+for (const mode of ['delegate', 'berth'] as const) {
+  describeAdapterConformance({
+    name: `kubernetes, ${mode === 'berth' ? 'Berth scheduler' : 'delegate'} mode (devcluster)`,
+    createAdapter: () =>
+      createK8sAdapter({
+        kubeConfig: cluster.kubeConfig(),
+        mode,
+        backoff: { initialMs: 50, maxMs: 500 },
+      }),
+    probe: {
+      launchCount: (id) => cluster.probe.launchCount(id),
+      isRunning: (id) => cluster.probe.isRunning(id),
+    },
+    timeouts: { stateMs: 8_000, settleMs: 400 },
+  });
+}

@@ -714,9 +714,9 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
         if (!isBerthPod(p) || p.labels[LABELS.service] !== service) continue;
         const s = statusOf(p);
         if (s.state !== 'RUNNING' || s.healthy === false || p.nodeName === undefined) continue;
-        const fixed = p.ports.some((x) => x.hostPort !== undefined);
-        const host = fixed ? (s.hostname ?? p.nodeName) : (p.status.podIP ?? s.hostname ?? p.nodeName);
-        out.push({ taskId: s.taskId, nodeId: p.nodeName, host, ports: s.ports });
+        // The same reach as the task's status (task-status.ts `reachOf`): node host + host ports
+        // when every port is fixed, else pod IP + container ports.
+        out.push({ taskId: s.taskId, nodeId: p.nodeName, host: s.hostname ?? p.nodeName, ports: s.ports });
       }
       return out;
     },

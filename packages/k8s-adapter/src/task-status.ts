@@ -9,6 +9,28 @@ import { LABELS, type NodeRecord, type PodRecord } from './records.ts';
 /** A pod's task id: its `berth.dev/task-id` label, else its name (replicas of Deployments and Jobs). */
 export const taskIdOf = (p: PodRecord): string => p.labels[LABELS.taskId] ?? p.name;
 
+/**
+ * Where a pod's named ports are reached, which is what both its TaskStatus (`hostname`, `ports`)
+ * and its Endpoint (`host`, `ports`) carry:
+ * - every port fixed (a hostPort): the node's host name and the host ports;
+ * - any port without a host port: the pod IP and the container ports (a container port is not
+ *   open on the node, only on the pod network; the pod IP reaches every container port).
+ * Before the kubelet reports a pod IP the node's host name stands in.
+ */
+export function reachOf(
+  p: PodRecord,
+  node: NodeRecord | undefined,
+): { hostname: string; ports: Readonly<Record<string, number>> } | undefined {
+  if (p.nodeName === undefined) return undefined;
+  const nodeHost = node?.hostname ?? p.nodeName;
+  const named = p.ports.filter((x) => x.name !== undefined);
+  const allFixed = named.every((x) => x.hostPort !== undefined);
+  if (allFixed || p.status.podIP === undefined) return { hostname: nodeHost, ports: portsOf(p) };
+  const ports: Record<string, number> = {};
+  for (const x of named) ports[x.name!] = x.containerPort;
+  return { hostname: p.status.podIP, ports };
+}
+
 function portsOf(p: PodRecord): Readonly<Record<string, number>> {
   const raw = p.annotations[LABELS.ports];
   if (raw !== undefined) {
@@ -48,6 +70,7 @@ export function taskStatusOf(
   const service = p.labels[LABELS.service];
   const hasCheck = p.annotations[LABELS.healthCheck] !== undefined;
   const ready = p.status.conditions?.find((c) => c.type === 'Ready');
+  const reach = reachOf(p, node);
   // A failing command says why: the exit code, when the kubelet gave no message.
   const message =
     k.message ??
@@ -59,8 +82,10 @@ export function taskStatusOf(
     ...(k.reason === undefined ? {} : { reason: k.reason }),
     ...(message === undefined ? {} : { message }),
     ...(k.exitCode === undefined ? {} : { exitCode: k.exitCode }),
-    ...(p.nodeName === undefined ? {} : { nodeId: p.nodeName, hostname: node?.hostname ?? p.nodeName }),
-    ports: portsOf(p),
+    ...(p.nodeName === undefined || reach === undefined
+      ? {}
+      : { nodeId: p.nodeName, hostname: reach.hostname }),
+    ports: reach?.ports ?? portsOf(p),
     ...(service === undefined ? {} : { service }),
     ...(hasCheck && k.state === 'RUNNING' && ready !== undefined ? { healthy: ready.status === 'True' } : {}),
     timestamps: {

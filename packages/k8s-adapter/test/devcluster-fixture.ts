@@ -5,9 +5,10 @@
 import type { BackendProbe } from '@berth/adapter-testkit';
 import {
   type Engine,
-  type KubeApiServer,
+  type KubeCluster,
+  type KubeClusterOptions,
   startEngine,
-  startKubeApiServer,
+  startKubeCluster,
   startVirtualKubelet,
   type VirtualKubelet,
 } from '@berth/devcluster';
@@ -16,7 +17,7 @@ import { type BerthScheduler, startBerthScheduler } from '../src/berth-scheduler
 import { createK8sAdapter, type K8sAdapter, type K8sAdapterOptions } from '../src/k8s-adapter.ts';
 
 export interface KubeTestCluster {
-  readonly server: KubeApiServer;
+  readonly server: KubeCluster;
   readonly engine: Engine;
   readonly kubelet: VirtualKubelet;
   readonly kubeConfig: () => KubeConfig;
@@ -31,8 +32,28 @@ export interface KubeTestCluster {
   close(): Promise<void>;
 }
 
-export async function startKubeTestCluster(options: { nodes?: number } = {}): Promise<KubeTestCluster> {
-  const server = await startKubeApiServer({ podTerminationMs: null, bookmarkIntervalMs: 1000 });
+export interface KubeTestClusterOptions {
+  readonly nodes?: number;
+  /** devcluster's controllers (default scheduler, Deployment/ReplicaSet/Job/EndpointSlice/GC/HPA); default on. */
+  readonly controllers?: KubeClusterOptions['controllers'];
+}
+
+/**
+ * The face with its controllers (so Deployments get pods and kube-scheduler's stand-in places
+ * delegate-mode pods), pods/log and metrics.k8s.io served by the virtual kubelet.
+ */
+export async function startKubeTestCluster(options: KubeTestClusterOptions = {}): Promise<KubeTestCluster> {
+  let joined: VirtualKubelet | undefined;
+  const server = await startKubeCluster({
+    podTerminationMs: null,
+    bookmarkIntervalMs: 1000,
+    podLogs: (request) => {
+      if (joined === undefined) throw new Error('the virtual kubelet is not running');
+      return joined.podLogs(request);
+    },
+    metrics: () => joined?.metrics() ?? { nodes: [], pods: [] },
+    controllers: options.controllers ?? { onError: () => {} },
+  });
   const kubeConfig = () => {
     const kc = new KubeConfig();
     kc.loadFromFile(server.kubeconfigPath);
@@ -51,6 +72,7 @@ export async function startKubeTestCluster(options: { nodes?: number } = {}): Pr
     backoff: { initialMs: 200, maxMs: 1000 },
     onError: () => {},
   });
+  joined = kubelet;
   const creations = new Map<string, number>();
   const bindings = new Map<string, number>();
   const seen = new Set<string>();
