@@ -57,6 +57,11 @@ export interface Devcluster extends AsyncDisposable {
   readonly kubelet: VirtualKubelet;
   /** The kubeconfig of the Kubernetes face (context `devcluster`), e.g. for `kubectl --kubeconfig`. */
   readonly kubeconfigPath: string;
+  /**
+   * The Kubernetes controllers running on the face (`deployment`, `job`, …). Without a
+   * `deployment` controller a Deployment creates no pods; Berth scheduler mode places bare pods.
+   */
+  readonly controllers: readonly string[];
   readonly stateDir: string;
   /** Stops the kubelet, both faces and the engine; every task process is gone when it resolves. */
   close(): Promise<void>;
@@ -237,6 +242,7 @@ export async function startDevcluster(options: DevclusterOptions = {}): Promise<
       kube,
       kubelet: joined,
       kubeconfigPath: kube.kubeconfigPath,
+      controllers: [],
       stateDir,
       close,
       [Symbol.asyncDispose]: close,
