@@ -1,0 +1,178 @@
+/**
+ * `pnpm start` end to end: the command the root `start` script runs after its build step, as a
+ * child process on free ports and a temporary state directory. Both backends must show the web
+ * replicas RUNNING and the pending task's explanation through the dashboard's JSON API, and Ctrl-C
+ * must leave no process behind.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TaskDetail, TaskPage } from '../../src/shared/api.ts';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CONTEXTS = ['devcluster-mesos', 'devcluster-k8s'] as const;
+
+/** The program `pnpm start` runs once its build step is done: the start script after its last `&&`. */
+function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const last = pkg.scripts.start.split('&&').at(-1)!.trim().split(/\s+/);
+  expect(last[0]).toBe('node');
+  return last.slice(1);
+}
+
+/** Every process below `pid`, from the parent links in /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** A process that still exists and is not a zombie waiting to be reaped. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '(gone)';
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const stateDir = mkdtempSync(join(tmpdir(), 'berth-quickstart-test-'));
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  // Only if an assertion failed before the Ctrl-C: never leave the quick start running.
+  if (child?.pid !== undefined && child.exitCode === null) {
+    for (const pid of descendants(child.pid)) process.kill(pid, 'SIGKILL');
+    child.kill('SIGKILL');
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('pnpm start (the quick start)', () => {
+  it('runs the examples on both backends, serves them in the dashboard and stops everything on Ctrl-C', async () => {
+    const args = [
+      ...startCommand(),
+      '--mesos-port=0',
+      '--kube-port=0',
+      '--dashboard-port=0',
+      `--state-dir=${stateDir}`,
+    ];
+    child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+
+    const url = await until(
+      'the dashboard URL',
+      async () => {
+        if (child!.exitCode !== null) throw new Error(`quick start exited ${child!.exitCode}: ${stderr}`);
+        return /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
+      },
+      60_000,
+    );
+    expect(stdout).toContain('devcluster-mesos');
+    expect(stdout).toContain('devcluster-k8s');
+    expect(stdout).toMatch(/kubectl --kubeconfig \S+ get/);
+    expect(stdout).toMatch(/node packages\/cli\/dist\/bin\.js --context devcluster-\w+ /);
+
+    const api = async <T>(path: string): Promise<T> => {
+      const res = await fetch(new URL(path, url));
+      expect(res.status).toBe(200);
+      return (await res.json()) as T;
+    };
+
+    for (const ctx of CONTEXTS) {
+      // The web service's 3 replicas (a Service's tasks, or its replicas run as web-0..2).
+      const web = await until(
+        `3 RUNNING web replicas on ${ctx}`,
+        async () => {
+          const page = await api<TaskPage>(`/api/contexts/${ctx}/tasks?state=RUNNING`);
+          const rows = page.rows.filter(([id, , , service]) => service === 'web' || /^web-/.test(id));
+          return rows.length >= 3 ? rows : undefined;
+        },
+        40_000,
+      );
+      expect(web).toHaveLength(3);
+      // One replica per node (the UNIQUE hostname constraint).
+      expect(new Set(web.map((r) => r[2])).size).toBe(3);
+
+      const pending = await api<TaskDetail>(`/api/contexts/${ctx}/tasks/too-big`);
+      expect(pending.status.state).toBe('PENDING');
+      expect(pending.explanation).toMatchObject({ kind: 'unplaceable', totalNodes: 3 });
+      expect(pending.explanation.kind === 'unplaceable' && pending.explanation.message).toMatch(
+        /^0\/3 nodes available: 3 insufficient cpu/,
+      );
+    }
+
+    const pids = descendants(child.pid!);
+    // Every web replica and gang member is a real process under the quick start.
+    expect(pids.length).toBeGreaterThanOrEqual(6);
+
+    process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C in a terminal does: the foreground group
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('stopped: no task process is left.');
+    // A process signalled by the quick start's last step may need a moment to finish dying.
+    const survivors = await until(
+      'every process of the quick start to end',
+      async () => {
+        const left = pids.filter(alive);
+        return left.length === 0 ? left : undefined;
+      },
+      3_000,
+    ).catch(() => pids.filter(alive).map((pid) => `${pid} ${commandLine(pid)}`));
+    expect(survivors).toEqual([]);
+  }, 90_000);
+});
