@@ -161,6 +161,40 @@ describe('startDevcluster', () => {
     }
   }, 30_000);
 
+  it('runs the control plane controllers: a Deployment gets scheduled, running pods', async () => {
+    await using dc = await startDevcluster({ mesosPort: 0, kubePort: 0, processes: false });
+    expect(dc.controllers).toEqual(expect.arrayContaining(['scheduler', 'deployment', 'replicaset', 'job']));
+    dc.kube.store.create('deployments', 'default', {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: '10m' } } }] },
+        },
+      },
+    });
+    const running = await until('2 running pods of the Deployment', () => {
+      const pods = dc.kube.store
+        .list('pods', 'default')
+        .items.filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+      return pods.length === 2 ? pods : undefined;
+    });
+    expect(running.map((p) => (p as { spec: { nodeName?: string } }).spec.nodeName)).not.toContain(undefined);
+  }, 30_000);
+
+  it('starts the bare API server with controllers: false', async () => {
+    await using dc = await startDevcluster({
+      mesosPort: 0,
+      kubePort: 0,
+      processes: false,
+      controllers: false,
+    });
+    expect(dc.controllers).toEqual([]);
+    expect(dc.kube.controllers).toBeUndefined();
+  });
+
   it('refuses a busy Mesos port with CONFLICT naming the option and starts nothing', async () => {
     const busy = await occupy();
     const port = portOf(busy);

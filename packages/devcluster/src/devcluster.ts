@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { BerthError } from '@berth/core';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Engine, type EnginePreset, startEngine, type TaskLaunch } from './engine/index.ts';
-import { type KubeApiServer, startKubeApiServer } from './kube/index.ts';
+import { type ControllerName, type KubeCluster, startKubeCluster } from './kube-controllers/index.ts';
 import { startVirtualKubelet, type VirtualKubelet } from './kubelet/index.ts';
 import { type MesosMaster, startMesosMaster } from './mesos/index.ts';
 
@@ -43,6 +43,11 @@ export interface DevclusterOptions {
    * container runs simulated: no process is started, whatever the spec says.
    */
   readonly processes?: boolean;
+  /**
+   * Run the control plane's controllers on the Kubernetes face (default true): the default
+   * scheduler, node lifecycle, Deployment, ReplicaSet, Job, EndpointSlice, garbage collector, HPA.
+   */
+  readonly controllers?: boolean;
   /** Progress lines while starting (`engine: 3 nodes`, `mesos: http://…`, …). */
   readonly onProgress?: (line: string) => void;
 }
@@ -51,17 +56,14 @@ export interface Devcluster extends AsyncDisposable {
   readonly engine: Engine;
   /** The Mesos master (`mesos.url`, `mesos.agentUrl(node)`, fault injection). */
   readonly mesos: MesosMaster;
-  /** The Kubernetes face (`kube.url`, `kube.kubeconfigPath`, the in-process `kube.store`). */
-  readonly kube: KubeApiServer;
+  /** The Kubernetes face (`kube.url`, `kube.kubeconfigPath`, the in-process `kube.store`, `kube.controllers`). */
+  readonly kube: KubeCluster;
   /** The virtual kubelet that registered the engine's nodes with the Kubernetes face. */
   readonly kubelet: VirtualKubelet;
   /** The kubeconfig of the Kubernetes face (context `devcluster`), e.g. for `kubectl --kubeconfig`. */
   readonly kubeconfigPath: string;
-  /**
-   * The Kubernetes controllers running on the face (`deployment`, `job`, …). Without a
-   * `deployment` controller a Deployment creates no pods; Berth scheduler mode places bare pods.
-   */
-  readonly controllers: readonly string[];
+  /** The Kubernetes controllers started on the face (none with `controllers: false`). */
+  readonly controllers: readonly ControllerName[];
   readonly stateDir: string;
   /** Stops the kubelet, both faces and the engine; every task process is gone when it resolves. */
   close(): Promise<void>;
@@ -199,7 +201,8 @@ export async function startDevcluster(options: DevclusterOptions = {}): Promise<
     progress(`mesos: master on ${mesos.url}`);
 
     let kubelet: VirtualKubelet | undefined;
-    const kube = await startKubeApiServer({
+    const kube = await startKubeCluster({
+      controllers: (options.controllers ?? true) ? {} : false,
       host,
       port: kubePort,
       stateDir: join(stateDir, 'kube'),
@@ -216,7 +219,10 @@ export async function startDevcluster(options: DevclusterOptions = {}): Promise<
       metrics: () => kubelet?.metrics() ?? { nodes: [], pods: [] },
     });
     stops.push(() => kube.close());
-    progress(`kubernetes: API server on ${kube.url}`);
+    const controllers = kube.controllers?.running() ?? [];
+    progress(
+      `kubernetes: API server on ${kube.url}${controllers.length > 0 ? ` with ${controllers.join(', ')}` : ''}`,
+    );
 
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kube.kubeconfigPath);
@@ -242,7 +248,7 @@ export async function startDevcluster(options: DevclusterOptions = {}): Promise<
       kube,
       kubelet: joined,
       kubeconfigPath: kube.kubeconfigPath,
-      controllers: [],
+      controllers,
       stateDir,
       close,
       [Symbol.asyncDispose]: close,
