@@ -132,12 +132,12 @@ export class MesosContainerMetrics implements MetricsSource {
     const agents = new Set<string>();
     for (const r of replicas) if (r.agentUrl !== undefined && r.state !== 'PENDING') agents.add(r.agentUrl);
     const signal = options.signal instanceof AbortSignal ? options.signal : undefined;
-    const byAgent = new Map<string, readonly AgentContainer[]>();
+    const byAgent = new Map<string, AgentIndex>();
     const failed = new Set<string>();
     await Promise.all(
       [...agents].map(async (url) => {
         try {
-          byAgent.set(url, (await this.#read(url, signal)).containers ?? []);
+          byAgent.set(url, indexContainers((await this.#read(url, signal)).containers ?? []));
         } catch (err) {
           failed.add(url);
           this.#onAgentError?.(url, toBerthError(err, COMPONENT));
@@ -203,16 +203,31 @@ function withCpu(cpuSecs: number | undefined): { cpuSecs?: number } {
   return cpuSecs === undefined ? {} : { cpuSecs };
 }
 
-/** The container of replica `r` among one agent's containers. */
-function findContainer(containers: readonly AgentContainer[], r: MesosReplica): AgentContainer | undefined {
+/** One agent's containers by container id, and its top-level containers by executor id. */
+interface AgentIndex {
+  readonly byContainer: ReadonlyMap<string, AgentContainer>;
+  readonly byExecutor: ReadonlyMap<string, AgentContainer>;
+}
+
+function indexContainers(containers: readonly AgentContainer[]): AgentIndex {
+  const byContainer = new Map<string, AgentContainer>();
+  const byExecutor = new Map<string, AgentContainer>();
+  for (const c of containers) {
+    byContainer.set(c.container_id.value, c);
+    const executor = c.executor_id?.value;
+    if (executor !== undefined && c.container_id.parent === undefined) byExecutor.set(executor, c);
+  }
+  return { byContainer, byExecutor };
+}
+
+/** The container of replica `r` on its agent. */
+function findContainer(agent: AgentIndex, r: MesosReplica): AgentContainer | undefined {
   if (r.containerId !== undefined) {
-    const byId = containers.find((c) => c.container_id.value === r.containerId);
+    const byId = agent.byContainer.get(r.containerId);
     if (byId !== undefined) return byId;
   }
   // Under the command executor the executor id is the task id, and the executor's container is the task's.
   const executor = r.executorId ?? r.mesosTaskId;
   if (executor !== r.mesosTaskId) return undefined;
-  return containers.find(
-    (c) => c.executor_id?.value === r.mesosTaskId && c.container_id.parent === undefined,
-  );
+  return agent.byExecutor.get(r.mesosTaskId);
 }
