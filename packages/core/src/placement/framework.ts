@@ -14,7 +14,10 @@ import type {
 import { placedMessage, sortReasons, unplaceableMessage } from './explanation.ts';
 import type {
   AnyPlugin,
+  BatchPlugin,
   FilterPlugin,
+  FrameworkHandle,
+  NodeStatusMap,
   PermitPlugin,
   PlacementContext,
   PostFilterPlugin,
@@ -92,7 +95,8 @@ function implementsAny(p: AnyPlugin): boolean {
     p.preScore !== undefined ||
     p.score !== undefined ||
     p.reserve !== undefined ||
-    p.permit !== undefined
+    p.permit !== undefined ||
+    p.beginBatch !== undefined
   );
 }
 
@@ -112,6 +116,66 @@ function topOthers(total: Float64Array, size: number, pick: number, count: numbe
   return top;
 }
 
+/**
+ * The per-node statuses of a failed cycle, as the `NodeStatusMap` post-filters read (by node id),
+ * kept in an array by node index so building it costs no hashing; `at(node)` reads by index.
+ */
+export class NodeStatuses implements NodeStatusMap {
+  readonly #snapshot: Snapshot;
+  readonly #byNode: (Status | undefined)[];
+  #size = 0;
+
+  constructor(snapshot: Snapshot) {
+    this.#snapshot = snapshot;
+    this.#byNode = new Array(snapshot.size);
+  }
+
+  set(node: number, s: Status): void {
+    if (this.#byNode[node] === undefined) this.#size++;
+    this.#byNode[node] = s;
+  }
+
+  at(node: number): Status | undefined {
+    return this.#byNode[node];
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(id: string): Status | undefined {
+    const i = this.#snapshot.indexOf(id);
+    return i < 0 ? undefined : this.#byNode[i];
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, Status]> {
+    for (let i = 0; i < this.#byNode.length; i++) {
+      const s = this.#byNode[i];
+      if (s !== undefined) yield [this.#snapshot.ids[i]!, s];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<Status> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Status]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: Status, key: string, map: ReadonlyMap<string, Status>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+}
+
 export class Framework {
   readonly profile: PlacementProfile;
   readonly queueSort: QueueSortPlugin;
@@ -122,6 +186,8 @@ export class Framework {
   readonly score: readonly WeightedScore[];
   readonly reserve: readonly ReservePlugin[];
   readonly permit: readonly PermitPlugin[];
+  /** Plugins told when a `place` batch starts (`beginBatch`). */
+  readonly batch: readonly BatchPlugin[];
   /** For each pre-filter plugin: the index of the same plugin among filters, or -1. */
   readonly #preFilterToFilter: Int32Array;
   readonly #preScoreToScore: Int32Array;
@@ -173,6 +239,7 @@ export class Framework {
       .filter((p) => p.plugin.reserve !== undefined)
       .map((p) => p.plugin as ReservePlugin);
     this.permit = plugins.filter((p) => p.plugin.permit !== undefined).map((p) => p.plugin as PermitPlugin);
+    this.batch = plugins.filter((p) => p.plugin.beginBatch !== undefined).map((p) => p.plugin as BatchPlugin);
     this.#preFilterToFilter = Int32Array.from(this.preFilter, (p) =>
       this.filter.indexOf(p as unknown as FilterPlugin),
     );
@@ -209,6 +276,22 @@ export class Framework {
   static build(profile: PlacementProfile, registry: PluginRegistry): Framework {
     const issues: BerthErrorIssue[] = [];
     const built: { plugin: AnyPlugin; weight: number }[] = [];
+    let framework: Framework | undefined;
+    const unbuilt = (): never => {
+      throw new BerthError('INTERNAL', 'a plugin read the framework handle before the profile was built', {
+        component: COMPONENT,
+        hint: 'Read handle.filters / handle.preFilters when the plugin runs, not in its factory.',
+      });
+    };
+    const handle: FrameworkHandle = {
+      profileName: profile.name,
+      get preFilters() {
+        return framework?.preFilter ?? unbuilt();
+      },
+      get filters() {
+        return framework?.filter ?? unbuilt();
+      },
+    };
     const seen = new Set<string>();
     profile.plugins.forEach((setting, i) => {
       const path = `profile.plugins[${i}]`;
@@ -232,7 +315,7 @@ export class Framework {
       }
       let plugin: AnyPlugin;
       try {
-        plugin = factory(setting.args);
+        plugin = factory(setting.args, handle);
       } catch (err) {
         if (err instanceof BerthError && err.issues.length > 0) {
           for (const x of err.issues)
@@ -270,7 +353,13 @@ export class Framework {
         },
       );
     }
-    return new Framework(profile, built);
+    framework = new Framework(profile, built);
+    return framework;
+  }
+
+  /** Tells every `beginBatch` plugin (queue sort included) that a batch of `tasks` starts. */
+  beginBatch(tasks: readonly PlacementTask[], snapshot: Snapshot): void {
+    for (const p of this.batch) p.beginBatch(tasks, snapshot);
   }
 
   /** Orders tasks with the profile's queue-sort plugin (stable). */
@@ -682,24 +771,58 @@ export class Framework {
     return { kind: 'placed', ...body, message: placedMessage(body) };
   }
 
-  /** Runs every filter node by node to say why nothing fits (the slow path, only on failure). */
+  /**
+   * Says why nothing fits: which filter rejects each node first, and with what reasons. Filters
+   * with a `filterAll` run vectorised over the nodes still in play; only the nodes a filter
+   * rejects are asked for their reasons.
+   */
   #diagnose(ctx: PlacementContext, options: CycleOptions): CycleResult {
     const { snapshot } = ctx;
+    const n = snapshot.size;
     const counts = new Map<string, number>();
-    const detail: NodeRejection[] | undefined = options.nodeDetail === true ? [] : undefined;
-    const statuses = new Map<string, Status>();
-    for (let node = 0; node < snapshot.size; node++) {
-      for (let f = 0; f < this.filter.length; f++) {
-        if (this.#skipFilter[f] === 1) continue;
-        const plugin = this.filter[f]!;
+    const statuses = new NodeStatuses(snapshot);
+    const list = this.#scratch.list;
+    const kept = this.#scratch.kept;
+    let count = n;
+    for (let k = 0; k < n; k++) list[k] = k;
+    for (let f = 0; f < this.filter.length && count > 0; f++) {
+      if (this.#skipFilter[f] === 1) continue;
+      const plugin = this.filter[f]!;
+      let passed = 0;
+      if (plugin.filterAll !== undefined) {
+        kept.set(list.subarray(0, count));
+        passed = plugin.filterAll(ctx, kept, count);
+      }
+      // `kept[0..passed)` is an ordered subsequence of `list`: the rest were rejected here.
+      let next = 0;
+      let left = 0;
+      for (let k = 0; k < count; k++) {
+        const node = list[k]!;
+        if (next < passed && kept[next] === node) {
+          next++;
+          list[left++] = node;
+          continue;
+        }
         const s = plugin.filter(ctx, node);
-        if (s === undefined || s.code === 'Success') continue;
-        const stamped = withPlugin(s, plugin.name);
-        statuses.set(snapshot.ids[node]!, stamped);
-        const reasons = s.reasons.length === 0 ? [`rejected by ${plugin.name}`] : s.reasons;
-        for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-        detail?.push({ nodeId: snapshot.ids[node]!, plugin: plugin.name, code: s.code, reasons: s.reasons });
-        break;
+        if (s === undefined || s.code === 'Success') {
+          list[left++] = node;
+          continue;
+        }
+        statuses.set(node, withPlugin(s, plugin.name));
+        if (s.reasons.length === 0) {
+          const r = `rejected by ${plugin.name}`;
+          counts.set(r, (counts.get(r) ?? 0) + 1);
+        } else for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+      }
+      count = left;
+    }
+    let detail: NodeRejection[] | undefined;
+    if (options.nodeDetail === true) {
+      detail = [];
+      for (let node = 0; node < n; node++) {
+        const s = statuses.at(node);
+        if (s !== undefined)
+          detail.push({ nodeId: snapshot.ids[node]!, plugin: s.plugin!, code: s.code, reasons: s.reasons });
       }
     }
     return this.#unplaceable(ctx, counts, detail, statuses, undefined);
@@ -711,10 +834,10 @@ export class Framework {
     const counts = new Map<string, number>();
     const reasons = s.reasons.length === 0 ? [`rejected by ${s.plugin ?? 'a plugin'}`] : s.reasons;
     if (s.code !== 'Error') for (const r of reasons) counts.set(r, snapshot.size);
-    const statuses = new Map<string, Status>();
+    const statuses = new NodeStatuses(snapshot);
     const detail: NodeRejection[] | undefined = options.nodeDetail === true ? [] : undefined;
     for (let i = 0; i < snapshot.size; i++) {
-      statuses.set(snapshot.ids[i]!, s);
+      statuses.set(i, s);
       detail?.push({ nodeId: snapshot.ids[i]!, plugin: s.plugin ?? '', code: s.code, reasons: s.reasons });
     }
     return this.#unplaceable(ctx, counts, detail, statuses, s);
@@ -724,15 +847,23 @@ export class Framework {
     ctx: PlacementContext,
     counts: Map<string, number>,
     detail: NodeRejection[] | undefined,
-    statuses: Map<string, Status>,
+    statuses: NodeStatuses,
     status: Status | undefined,
   ): CycleResult {
     const reasons = sortReasons(counts);
     let postFilter: UnplaceableExplanation['postFilter'];
+    /** Post-filter rejections with reasons, in plugin order (kube appends them to the message). */
+    const refusals: string[] = [];
     if (status === undefined || status.code !== 'Error') {
       for (const p of this.postFilter) {
         const r = p.postFilter(ctx, statuses);
-        if (r.status.code === 'Unschedulable' || r.status.code === 'UnschedulableAndUnresolvable') continue;
+        if (r.status.code === 'Unschedulable' || r.status.code === 'UnschedulableAndUnresolvable') {
+          if (r.status.reasons.length > 0) {
+            refusals.push(r.status.reasons.join(', '));
+            postFilter ??= { plugin: p.name, code: r.status.code, reasons: r.status.reasons };
+          }
+          continue;
+        }
         postFilter = {
           plugin: p.name,
           code: r.status.code,
@@ -748,7 +879,9 @@ export class Framework {
         ? `error in ${status.plugin ?? 'a plugin'}: ${status.reasons.join(', ')}`
         : postFilter?.nominatedNodeId !== undefined
           ? `${postFilter.plugin} nominated ${postFilter.nominatedNodeId}`
-          : undefined;
+          : refusals.length > 0
+            ? refusals.join('; ')
+            : undefined;
     const explanation: UnplaceableExplanation = {
       kind: 'unplaceable',
       totalNodes: ctx.snapshot.size,

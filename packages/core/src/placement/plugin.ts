@@ -56,6 +56,32 @@ export interface ShapeAware {
 /** Orders the queue: `less(a, b)` is true when `a` should be placed before `b`. One per profile. */
 export interface QueueSortPlugin extends Plugin {
   less(a: PlacementTask, b: PlacementTask): boolean;
+  /**
+   * True when the order changes as the batch is placed (fair share): `place` then picks the
+   * next task with `less` after every reservation instead of sorting the queue once.
+   */
+  readonly dynamic?: boolean;
+}
+
+/**
+ * Any plugin may implement it: called once at the start of every `place` batch, before the
+ * queue is ordered, with all of the batch's tasks (gangs count their members here; fair-share
+ * sorts read the snapshot's holdings).
+ */
+export interface BatchPlugin extends Plugin {
+  beginBatch(tasks: readonly PlacementTask[], snapshot: Snapshot): void;
+}
+
+/**
+ * What a plugin factory gets besides its args (kube's framework handle): the built profile's
+ * pre-filters and filters, so plugins that run what-ifs (preemption) check exactly what the
+ * profile checks. Read them when the plugin runs, not in the factory (they are complete only
+ * once every plugin is built).
+ */
+export interface FrameworkHandle {
+  readonly profileName: string;
+  readonly preFilters: readonly PreFilterPlugin[];
+  readonly filters: readonly FilterPlugin[];
 }
 
 /** Runs once per task before filtering. `Skip` skips this plugin's filter for the task. */
@@ -127,7 +153,8 @@ export interface PermitPlugin extends Plugin {
 
 export type AnyPlugin = Plugin &
   Partial<
-    Pick<QueueSortPlugin, 'less'> &
+    Pick<QueueSortPlugin, 'less' | 'dynamic'> &
+      Pick<BatchPlugin, 'beginBatch'> &
       Pick<PreFilterPlugin, 'preFilter'> &
       Pick<FilterPlugin, 'filter' | 'filterAll'> &
       Pick<PostFilterPlugin, 'postFilter'> &

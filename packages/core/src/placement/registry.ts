@@ -3,7 +3,7 @@
  * weights and arguments. `berth plan` and the dashboard show a profile as it is written here.
  */
 import { BerthError } from '../cluster/errors.ts';
-import type { AnyPlugin } from './plugin.ts';
+import type { AnyPlugin, FrameworkHandle } from './plugin.ts';
 
 /** Arguments from a profile are JSON. */
 export type JsonValue =
@@ -36,7 +36,8 @@ export interface PlacementProfile {
   readonly percentageOfNodesToScore?: number;
 }
 
-export type PluginFactory = (args: JsonValue | undefined) => AnyPlugin;
+/** Builds a plugin from its profile args; `handle` gives the built profile's filters (read lazily). */
+export type PluginFactory = (args: JsonValue | undefined, handle: FrameworkHandle) => AnyPlugin;
 
 const COMPONENT = 'core/placement';
 

@@ -81,11 +81,14 @@ describe('Gang', () => {
     );
     const { placements, unplaceable } = place(tasks, s, profile);
     expect(placements).toEqual([]);
+    // The refused members name g-0; g-0's own explanation carries the Gang post-filter's verdict.
     expect(
       unplaceable
-        .map((u) => u.explanation.message)
-        .filter((m) => m.includes('gang g: member g-0 could not fit')),
-    ).toHaveLength(2);
+        .filter((u) => u.explanation.message.includes('gang g: member g-0 could not fit'))
+        .map((u) => u.taskId)
+        .sort(),
+    ).toEqual(['g-0', 'g-1', 'g-2']);
+    expect(unplaceable.find((u) => u.taskId === 'g-0')?.explanation.postFilter?.plugin).toBe('Gang');
     expect(held(s)).toEqual([]);
   });
 

@@ -130,7 +130,12 @@ describe('DefaultPreemption', () => {
       [node('a', 2000, [running('peer-0', 100, 2000)]), node('b', 2000, [running('boss-0', 500, 2000)])],
       preemptor(100, 1000),
     );
-    expect(pf).toBeUndefined();
+    // The post-filter's refusal is kept in the explanation (no nominated node, no victims).
+    expect(pf).toEqual({
+      plugin: 'DefaultPreemption',
+      code: 'Unschedulable',
+      reasons: ['no victims: 2 nodes run no task of priority below 100'],
+    });
     const plugin = new DefaultPreemptionPlugin();
     const snapshot = createSnapshot([node('a', 2000, [running('peer-0', 100, 2000)])]);
     const r = plugin.postFilter({ task: preemptor(100, 1000), snapshot, state: new CycleState() }, new Map());
