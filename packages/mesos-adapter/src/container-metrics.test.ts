@@ -7,6 +7,7 @@ import {
   type Scaler,
   type TaskState,
 } from '@berth/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   cpuUsageMillicores,
@@ -90,6 +91,30 @@ describe('cpuUsageMillicores', () => {
       cpuUsageMillicores({ timestamp: 100, cpuSecs: 10 }, { timestamp: 110, cpuSecs: 2 }),
     ).toBeUndefined();
     expect(cpuUsageMillicores({ timestamp: 100 }, { timestamp: 110, cpuSecs: 2 })).toBeUndefined();
+  });
+});
+
+describe('cpuUsageMillicores (properties)', () => {
+  it('is never negative, and the rate over two windows is their time-weighted mean', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        fc.double({ min: 0.5, max: 600, noNaN: true }),
+        fc.double({ min: 0.5, max: 600, noNaN: true }),
+        fc.double({ min: 0, max: 64, noNaN: true }),
+        fc.double({ min: 0, max: 64, noNaN: true }),
+        (cpu0, dt1, dt2, cores1, cores2) => {
+          const a = { timestamp: T0 / 1000, cpuSecs: cpu0 };
+          const b = { timestamp: a.timestamp + dt1, cpuSecs: cpu0 + cores1 * dt1 };
+          const c = { timestamp: b.timestamp + dt2, cpuSecs: b.cpuSecs + cores2 * dt2 };
+          const first = cpuUsageMillicores(a, b)!;
+          const second = cpuUsageMillicores(b, c)!;
+          const whole = cpuUsageMillicores(a, c)!;
+          expect(Math.min(first, second, whole)).toBeGreaterThanOrEqual(0);
+          expect(Math.abs(whole - (first * dt1 + second * dt2) / (dt1 + dt2))).toBeLessThanOrEqual(1.01);
+        },
+      ),
+    );
   });
 });
 
