@@ -20,6 +20,7 @@ export {
   type K8sAdapterOptions,
   type K8sClientHandle,
   loadKubeConfig,
+  logLineOf,
 } from './k8s-adapter.ts';
 export {
   KubeClient,

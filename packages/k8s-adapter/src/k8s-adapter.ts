@@ -16,6 +16,7 @@ import {
   isTerminal,
   type KillOptions,
   type LogLine,
+  type LogOptions,
   type NodeEvent,
   Subject,
   type SubmitResult,
@@ -147,6 +148,20 @@ function matches(s: TaskStatus, p: PodRecord | undefined, f: TaskFilter | undefi
   if (f.tenant !== undefined && p !== undefined && p.namespace !== f.tenant) return false;
   if (f.states !== undefined && !f.states.includes(s.state)) return false;
   return true;
+}
+
+/**
+ * One `pods/log?timestamps=true` line: the kubelet's RFC 3339 timestamp, a space, the text.
+ * Kubernetes keeps stdout and stderr in one log, so every line is reported as stdout.
+ */
+export function logLineOf(raw: string): LogLine {
+  const sp = raw.indexOf(' ');
+  if (sp > 0) {
+    const at = Date.parse(raw.slice(0, sp));
+    if (!Number.isNaN(at) && /^\d{4}-\d{2}-\d{2}T/.test(raw))
+      return { stream: 'stdout', line: raw.slice(sp + 1), at };
+  }
+  return { stream: 'stdout', line: raw };
 }
 
 const isBerthPod = (p: PodRecord) => p.labels[LABELS.managed] === 'true';
@@ -582,6 +597,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
         'killGracePeriod',
         'nodeWatch',
         'events',
+        'logs',
         'autoscaling',
         'preemption',
         ...(mode === 'berth' ? (['customScheduling', 'gang'] as const) : []),
@@ -720,16 +736,62 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
       }
       return out;
     },
-    // biome-ignore lint/correctness/useYield: no logs capability: the iterator only throws
-    async *logs(taskId: string): AsyncIterable<LogLine> {
-      throw new BerthError(
-        'UNSUPPORTED',
-        `logs of ${taskId}: the Kubernetes adapter does not stream logs yet`,
-        {
+    async *logs(taskId: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
+      const c = await ready();
+      if (opts.stream === 'stderr') {
+        throw new BerthError('UNSUPPORTED', `logs of ${taskId}: Kubernetes merges stdout and stderr`, {
           component: COMPONENT,
-          hint: `Use kubectl logs ${taskId}.`,
-        },
-      );
+          hint: "Ask for stream 'both' (or 'stdout'): the kubelet keeps one log per container.",
+        });
+      }
+      if (opts.tailLines !== undefined && (!Number.isInteger(opts.tailLines) || opts.tailLines < 0)) {
+        throw new BerthError('SPEC_INVALID', `tailLines must be an integer >= 0, got ${opts.tailLines}`, {
+          component: COMPONENT,
+          hint: 'Pass a whole number of lines, e.g. --tail 100.',
+        });
+      }
+      let p = findPod(c, taskId);
+      if (p === undefined) {
+        throw new BerthError('NOT_FOUND', `no task ${taskId}`, {
+          component: COMPONENT,
+          hint: gone.has(taskId)
+            ? `${taskId} was deleted; Kubernetes drops a deleted pod's logs.`
+            : 'List tasks with `berth get tasks`.',
+        });
+      }
+      // A pod has no log before a node runs it: with follow, wait for that (or the signal).
+      if (opts.follow && (p.nodeName === undefined || statusOf(p).state === 'PENDING')) {
+        for await (const s of adapter.watchTasks({
+          filter: { ids: [taskId] },
+          initial: true,
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        })) {
+          if (s.state !== 'PENDING') break;
+        }
+        p = findPod(c, taskId) ?? p;
+        if (opts.signal?.aborted) return;
+      }
+      const path = `/api/v1/namespaces/${seg(p.namespace)}/pods/${seg(p.name)}/log${query({
+        follow: opts.follow ? 'true' : undefined,
+        tailLines: opts.tailLines,
+        timestamps: 'true',
+      })}`;
+      const signal = opts.signal as AbortSignal | undefined;
+      let buffer = '';
+      try {
+        for await (const chunk of client.stream(path, signal)) {
+          buffer += chunk;
+          let nl = buffer.indexOf('\n');
+          while (nl >= 0) {
+            yield logLineOf(buffer.slice(0, nl));
+            buffer = buffer.slice(nl + 1);
+            nl = buffer.indexOf('\n');
+          }
+        }
+      } catch (error) {
+        throw toBerthError(error, COMPONENT);
+      }
+      if (buffer !== '') yield logLineOf(buffer);
     },
     events(opts: WatchOptions = {}) {
       return toAsyncIterable(clusterEvents, { signal: opts.signal });

@@ -4,7 +4,12 @@
  * (`applyToHTTPSOptions`); this file only sends JSON over one keep-alive connection pool, streams
  * watches, retries 429 after `Retry-After`, and maps failures to BerthErrors.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { BerthError, type Clock, sleep, systemClock } from '@berth/core';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -26,6 +31,8 @@ export interface RequestInit {
   readonly body?: unknown;
   /** Default `application/json`; patches pass `application/merge-patch+json` etc. */
   readonly contentType?: string;
+  /** Default `application/json`; streamed logs accept any type too. */
+  readonly accept?: string;
 }
 
 /** One watch event as the API server streams it. */
@@ -140,7 +147,7 @@ export class KubeClient {
   ) {
     const text = init.body === undefined ? undefined : JSON.stringify(init.body);
     const headers: Record<string, string | number> = {
-      Accept: 'application/json',
+      Accept: init.accept ?? 'application/json',
       'User-Agent': this.#userAgent,
       ...(options.headers as Record<string, string> | undefined),
     };
@@ -311,6 +318,53 @@ export class KubeClient {
         abort();
       },
     };
+  }
+
+  /**
+   * GETs a streamed text body (`pods/log?follow=true`) on a connection of its own and yields its
+   * chunks as they arrive. Ends when the server ends the body, when `signal` aborts or when the
+   * client closes; a non-2xx answer throws the mapped BerthError before anything is yielded.
+   */
+  async *stream(path: string, signal?: AbortSignal): AsyncGenerator<string> {
+    this.#checkOpen();
+    const { options, agent } = await this.#options(true);
+    let req: ClientRequest | undefined;
+    const abort = () => req?.destroy();
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      this.#requests++;
+      req = this.#open('GET', path, { accept: 'application/json, */*' }, options, agent, resolve, (e) =>
+        reject(connectionError(e, this.server, 'GET', path)),
+      );
+    });
+    this.#watches.add(abort);
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const status = res.statusCode ?? 0;
+      const s = String(status);
+      this.#byStatus[s] = (this.#byStatus[s] ?? 0) + 1;
+      res.setEncoding('utf8');
+      if (status < 200 || status >= 300) {
+        let raw = '';
+        for await (const chunk of res) raw += chunk as string;
+        let body: unknown = raw;
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          // text body
+        }
+        throw kubeHttpError(status, body, 'GET', path, this.server);
+      }
+      try {
+        for await (const chunk of res) yield chunk as string;
+      } catch (error) {
+        if (signal?.aborted || this.#closed) return;
+        throw connectionError(error, this.server, 'GET', path);
+      }
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      this.#watches.delete(abort);
+      req?.destroy();
+    }
   }
 
   /** Ends every watch and closes the kept-alive connections. */
