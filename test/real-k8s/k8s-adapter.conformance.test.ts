@@ -17,7 +17,7 @@ import { createK8sAdapter, type K8sAdapterOptions } from '@berth/k8s-adapter';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JoinedCluster, newPoolName, POOL_LABEL, startJoinedCluster } from './support/joined-cluster.ts';
-import { kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { HOW_TO_ENABLE, realK8sEnabled, requireRealKubeconfig } from './support/real-k8s-env.ts';
 
 // Without a control plane this is the one (skipped) test of the file, named after how to enable it.
@@ -192,8 +192,21 @@ if (realK8sEnabled) {
     cluster = await startJoinedCluster({ kubeconfigPath, pool });
   }, 90_000);
   afterAll(async () => {
+    // Remove what the cases left (finished pods, scaled-to-0 deployments) while the kubelet still
+    // runs, so graceful deletions complete before its nodes go.
+    if (kubeconfigPath !== '') {
+      await kubectl(kubeconfigPath, [
+        'delete',
+        'deployments,services,jobs,pods',
+        '-n',
+        'default',
+        '-l',
+        'berth.dev/conformance=true',
+        '--timeout=40s',
+      ]);
+    }
     await cluster?.close();
-  }, 60_000);
+  }, 90_000);
 
   describeAdapterConformance(
     conformance('kubernetes, delegate mode (real kube-scheduler v1.20.2)', 'delegate', 'default-scheduler'),

@@ -775,10 +775,13 @@ if (realK8sEnabled) {
     }, 120_000);
 
     afterAll(async () => {
-      await targets.real?.kubectl(['delete', 'namespace', targets.real.namespace, '--wait=false']);
+      // Waits until the namespace's pods are gone, while the kubelet still confirms their deletion.
+      await targets.real?.kubectl(['delete', 'namespace', targets.real.namespace, '--timeout=40s'], {
+        timeoutMs: 50_000,
+      });
       await Promise.all(joined.map((j) => j.close()));
       await face?.close();
-    }, 60_000);
+    }, 90_000);
 
     for (const scenario of scenarios) {
       if (scenario.faceLacks !== undefined) {
