@@ -110,6 +110,8 @@ export interface TaskRec {
   readonly executorId: string;
   readonly containerId: string;
   readonly labels: Json | undefined;
+  /** TaskInfo fields a master copies into its Task message (discovery, container, health check...). */
+  readonly copied: JsonObject;
   state: string;
   latest: JsonObject | undefined;
   /** Updates with a uuid the agent would forward, every one, in order (for GET_TASKS `statuses`). */
@@ -832,6 +834,7 @@ export class MesosCluster {
       executorId,
       containerId: randomUUID(),
       labels: info.labels,
+      copied: copiedTaskFields(info),
       state: 'TASK_STAGING',
       latest: undefined,
       statuses: [],
@@ -1185,6 +1188,7 @@ export class MesosCluster {
     };
     if (rec.statuses.length > 0) out.statuses = rec.statuses;
     if (rec.labels !== undefined) out.labels = rec.labels;
+    Object.assign(out, rec.copied);
     if (rec.lastAcked !== undefined || rec.pending.length > 0) {
       const last = rec.statuses[rec.statuses.length - 1]!;
       out.status_update_state = last.state!;
@@ -1402,4 +1406,20 @@ function toEngineLaunch(
   if (value !== undefined && shell) return { ...base, command: value };
   if (value !== undefined) return { ...base, args: [value, ...argv.slice(1)] };
   return base;
+}
+
+/**
+ * The optional TaskInfo fields that mesos.proto's `Task` message carries too (`discovery`,
+ * `container`, `health_check`, `kill_policy`, `user`): a master echoes them in GET_TASKS and
+ * GET_STATE, which is how operators and restarted frameworks find a task's named ports.
+ */
+const COPIED_TASK_FIELDS = ['discovery', 'container', 'health_check', 'kill_policy', 'user'] as const;
+
+function copiedTaskFields(info: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of COPIED_TASK_FIELDS) {
+    const value = info[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }

@@ -440,6 +440,29 @@ describe('startMesosMaster: faults', () => {
   });
 });
 
+describe('startMesosMaster: operator view of tasks', () => {
+  it("echoes the task's discovery info and kill policy in GET_TASKS, as a master's Task message does", async () => {
+    const sub = await subscribe();
+    const offer = await nextOffer(sub);
+    const discovery = {
+      visibility: 'FRAMEWORK',
+      name: 'web',
+      ports: { ports: [{ number: 31005, name: 'http', protocol: 'tcp' }] },
+    };
+    await launch(sub, offer, 'named', 'sleep 30', {
+      discovery,
+      kill_policy: { grace_period: { nanoseconds: 2_000_000_000 } },
+    });
+    await sub.reader.next(isUpdate('TASK_STARTING', 'named'));
+    const res = await post(`${master.url}/api/v1`, { type: 'GET_TASKS' });
+    const body = (await res.json()) as { get_tasks: { tasks: Record<string, unknown>[] } };
+    const task = body.get_tasks.tasks.find((t) => (t.task_id as { value: string }).value === 'named')!;
+    expect(task.discovery).toEqual(discovery);
+    expect(task.kill_policy).toEqual({ grace_period: { nanoseconds: 2_000_000_000 } });
+    expect(task).not.toHaveProperty('health_check');
+  });
+});
+
 describe('startMesosMaster: agent operator API', () => {
   it('reports resource statistics of running tasks in GET_CONTAINERS', async () => {
     const sub = await subscribe();
