@@ -32,6 +32,32 @@ export interface RunningTask {
    * engine checks it against incoming tasks (symmetry, as kube-scheduler's InterPodAffinity does).
    */
   readonly antiAffinity?: readonly TaskAffinityRule[];
+  /** Host ports the task holds on its node; evicting it frees them. */
+  readonly ports?: readonly number[];
+}
+
+/** What `evict` removed, so `restore` can put the very same task back where it was. */
+export interface Eviction {
+  readonly node: number;
+  readonly task: RunningTask;
+  /** Its position in the node's task list. */
+  readonly at: number;
+}
+
+/**
+ * A node's running tasks by priority, lowest first, with running totals: `cpu[k]` is what the
+ * `k` lowest-priority tasks request together (likewise memory, disk, gpus and host ports).
+ * Preemption reads what evicting every task below a priority would free in O(log tasks).
+ */
+export interface PriorityTotals {
+  /** Ascending. */
+  readonly priorities: Float64Array;
+  /** Length `priorities.length + 1`; index 0 is 0. */
+  readonly cpu: Float64Array;
+  readonly memory: Float64Array;
+  readonly disk: Float64Array;
+  readonly gpus: Float64Array;
+  readonly ports: Float64Array;
 }
 
 /** A running task with required anti-affinity, and its node. */
@@ -137,6 +163,8 @@ export interface NodeView {
 }
 
 const COMPONENT = 'core/placement';
+/** Source of node stamps, unique across snapshots so clones can share per-node caches. */
+let stamps = 0;
 const STANDARD = ['cpu', 'memory', 'disk', 'gpus'] as const;
 export type StandardResource = (typeof STANDARD)[number];
 
@@ -178,6 +206,10 @@ export class Snapshot {
   #log = new Int32Array(64);
   #logLength = 0;
   #logBase = 0;
+  /** Per node: a stamp unique across all snapshots, renewed on every change of the node. */
+  #stamps: Float64Array;
+  /** Priority totals by node and the stamp they were built at, shared with clones. */
+  #totals: { readonly byNode: (PriorityTotals | undefined)[]; readonly at: Float64Array };
 
   private constructor(parts: {
     ids: string[];
@@ -219,6 +251,8 @@ export class Snapshot {
     this.#counters = parts.counters;
     this.#memo = parts.memo;
     this.#holders = [];
+    this.#stamps = new Float64Array(this.size);
+    this.#totals = { byNode: new Array(this.size), at: new Float64Array(this.size) };
     parts.tasks.forEach((list, node) => {
       for (const task of list)
         if (task.antiAffinity !== undefined && task.antiAffinity.length > 0)
@@ -369,6 +403,86 @@ export class Snapshot {
       }
     }
     this.#log[this.#logLength++] = node;
+    this.#stamps[node] = ++stamps;
+  }
+
+  /** The node's running tasks by priority with running totals, rebuilt only after it changed. */
+  priorityTotals(node: number): PriorityTotals {
+    const v = this.#stamps[node]!;
+    const cached = this.#totals.byNode[node];
+    if (cached !== undefined && this.#totals.at[node] === v) return cached;
+    const list = [...this.#tasks[node]!].sort((a, b) => a.priority - b.priority);
+    const k = list.length;
+    const t: PriorityTotals = {
+      priorities: new Float64Array(k),
+      cpu: new Float64Array(k + 1),
+      memory: new Float64Array(k + 1),
+      disk: new Float64Array(k + 1),
+      gpus: new Float64Array(k + 1),
+      ports: new Float64Array(k + 1),
+    };
+    for (let i = 0; i < k; i++) {
+      const task = list[i]!;
+      const r = task.requests;
+      t.priorities[i] = task.priority;
+      t.cpu[i + 1] = t.cpu[i]! + (r?.cpu ?? 0);
+      t.memory[i + 1] = t.memory[i]! + (r?.memory ?? 0);
+      t.disk[i + 1] = t.disk[i]! + (r?.disk ?? 0);
+      t.gpus[i + 1] = t.gpus[i]! + (r?.gpus ?? 0);
+      t.ports[i + 1] = t.ports[i]! + (task.ports?.length ?? 0);
+    }
+    this.#totals.byNode[node] = t;
+    this.#totals.at[node] = v;
+    return t;
+  }
+
+  /**
+   * Takes a running task off `node` as if it ended: frees its requests and host ports and drops
+   * it from the counters. `restore` undoes it exactly (same object, same position).
+   */
+  evict(node: number, id: string): Eviction {
+    const list = this.#tasks[node];
+    const at = list === undefined ? -1 : list.findIndex((t) => t.id === id);
+    if (at < 0) {
+      throw new BerthError('INTERNAL', `task ${id} is not running on node ${this.ids[node]}`, {
+        component: COMPONENT,
+      });
+    }
+    const [task] = list!.splice(at, 1);
+    this.#unbook(node, task!, -1);
+    return { node, task: task!, at };
+  }
+
+  /** Puts an evicted task back (undo evictions in reverse order to restore the exact order). */
+  restore(e: Eviction): void {
+    this.#tasks[e.node]!.splice(e.at, 0, e.task);
+    this.#unbook(e.node, e.task, 1);
+  }
+
+  #unbook(node: number, task: RunningTask, sign: 1 | -1): void {
+    const r = task.requests;
+    if (r !== undefined) {
+      this.cpu.used[node]! += sign * r.cpu;
+      this.memory.used[node]! += sign * r.memory;
+      this.disk.used[node]! += sign * r.disk;
+      this.gpus.used[node]! += sign * r.gpus;
+      for (const [name, v] of r.extended) this.#extendedColumn(name).used[node]! += sign * v;
+    }
+    if (task.ports !== undefined && task.ports.length > 0) {
+      const held = PortRanges.fromPorts(task.ports);
+      const free = this.#freePorts[node]!;
+      this.#setPorts(node, sign < 0 ? free.add(held) : free.sub(held));
+    }
+    if (task.antiAffinity !== undefined && task.antiAffinity.length > 0) {
+      if (sign > 0) this.#holders.push({ node, task });
+      else {
+        const h = this.#holders.findIndex((x) => x.task === task);
+        if (h >= 0) this.#holders.splice(h, 1);
+      }
+    }
+    for (const c of this.#counters.values()) if (c.matches(task)) c.bump(node, sign);
+    this.#record(node);
+    this.#version++;
   }
 
   indexOf(id: string): number {
@@ -512,6 +626,7 @@ export class Snapshot {
       requests: task.requests,
       ...(startTime === undefined ? {} : { startTime }),
       ...(task.taskAntiAffinity.length === 0 ? {} : { antiAffinity: task.taskAntiAffinity }),
+      ...(ports.length === 0 ? {} : { ports }),
     };
     this.#tasks[node]!.push(running);
     if (running.antiAffinity !== undefined) this.#holders.push({ node, task: running });
@@ -613,7 +728,14 @@ export class Snapshot {
       columns: this.#columns,
       counters,
       memo: this.#memo,
-    });
+    }).#sharingTotals(this);
+  }
+
+  /** A clone shares the priority totals: a node's stamp says whether they are its own. */
+  #sharingTotals(from: Snapshot): this {
+    this.#stamps.set(from.#stamps);
+    this.#totals = from.#totals;
+    return this;
   }
 }
 

@@ -212,14 +212,14 @@ describe('DefaultPreemption', () => {
     expect(picks).toEqual([['web-0'], ['api-0'], []]);
   });
 
-  it('leaves the snapshot as it was (the what-if runs on a clone)', () => {
+  it('leaves the snapshot as it was (the what-ifs put every evicted task back in place)', () => {
     const snapshot = createSnapshot([node('a', 2000, [running('x-0', 1, 1000), running('y-0', 1, 1000)])]);
     place([preemptor(100, 2000)], snapshot, profile());
     expect(snapshot.tasks(0).map((t) => t.id)).toEqual(['x-0', 'y-0']);
     expect(snapshot.cpu.used[0]).toBe(2000);
   });
 
-  it('re-runs the filters of the framework it is bound to, custom ones included', () => {
+  it('re-runs the filters of its own profile, custom ones included, without binding', () => {
     const registry = defaultRegistry().register('AvoidA', () => ({
       name: 'AvoidA',
       filter: (ctx: PlacementContext, n: number) =>
@@ -230,9 +230,10 @@ describe('DefaultPreemption', () => {
       plugins: [...profile().plugins.slice(0, 4), { name: 'AvoidA' }, ...profile().plugins.slice(4)],
     };
     const nodes = [node('a', 2000, [running('x-0', 1, 2000)]), node('b', 2000, [running('y-0', 50, 2000)])];
-    const unbound = resolveFramework(withCustom, registry);
-    const r1 = place([preemptor(100, 1000)], createSnapshot(nodes), unbound);
-    expect(r1.unplaceable[0]!.explanation.postFilter?.nominatedNodeId).toBe('a');
+    // The registry hands DefaultPreemption the framework, so AvoidA is re-run in the what-ifs.
+    const own = resolveFramework(withCustom, registry);
+    const r1 = place([preemptor(100, 1000)], createSnapshot(nodes), own);
+    expect(r1.unplaceable[0]!.explanation.postFilter?.nominatedNodeId).toBe('b');
     const bound = bindPreemption(resolveFramework(withCustom, registry));
     const r2 = place([preemptor(100, 1000)], createSnapshot(nodes), bound);
     expect(r2.unplaceable[0]!.explanation.postFilter?.nominatedNodeId).toBe('b');

@@ -14,6 +14,7 @@ import { CycleState } from '../cycle-state.ts';
 import type { Framework } from '../framework.ts';
 import type {
   FilterPlugin,
+  FrameworkHandle,
   NodeStatusMap,
   PlacementContext,
   PostFilterPlugin,
@@ -21,7 +22,7 @@ import type {
   PreFilterPlugin,
 } from '../plugin.ts';
 import type { JsonValue } from '../registry.ts';
-import type { Assumption, RunningTask, Snapshot } from '../snapshot.ts';
+import type { Eviction, RunningTask, Snapshot } from '../snapshot.ts';
 import type { Status } from '../status.ts';
 import type { PlacementResources, PlacementTask } from '../task.ts';
 import { MarathonConstraints } from './marathon-constraints.ts';
@@ -123,30 +124,6 @@ function candidate(node: number, victims: RunningTask[], violations: number): Pr
   };
 }
 
-/** The engine's view of a running task, so a what-if can `forget` and `assume` it. */
-function asPlacementTask(t: RunningTask): PlacementTask {
-  return {
-    id: t.id,
-    app: t.app ?? t.id,
-    tenant: t.tenant ?? 'default',
-    priority: t.priority,
-    labels: t.labels,
-    requests: t.requests ?? ZERO,
-    ports: [],
-    dynamicPorts: 0,
-    fixedPorts: [],
-    constraints: [],
-    nodeSelector: {},
-    preferredNodeAffinity: [],
-    taskAffinity: [],
-    preferredTaskAffinity: [],
-    taskAntiAffinity: t.antiAffinity ?? [],
-    preferredTaskAntiAffinity: [],
-    tolerations: [],
-    sequence: 0,
-  };
-}
-
 interface Book {
   /** Victims nominated earlier on this snapshot: not chosen again, and counted in budgets. */
   readonly victims: Set<string>;
@@ -176,28 +153,75 @@ function take(r: PlacementResources, slack: Float64Array, ext: readonly string[]
   for (let k = 0; k < ext.length; k++) extSlack[k]! -= r.extended.get(ext[k]!) ?? 0;
 }
 
+/** A binary heap of node indexes, best first by `better`. */
+class NodeHeap {
+  readonly #items: Int32Array;
+  readonly #better: (a: number, b: number) => boolean;
+  #size = 0;
+
+  constructor(capacity: number, better: (a: number, b: number) => boolean) {
+    this.#items = new Int32Array(capacity);
+    this.#better = better;
+  }
+
+  peek(): number {
+    return this.#size === 0 ? -1 : this.#items[0]!;
+  }
+
+  push(node: number): void {
+    const h = this.#items;
+    let i = this.#size++;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!this.#better(node, h[up]!)) break;
+      h[i] = h[up]!;
+      i = up;
+    }
+    h[i] = node;
+  }
+
+  pop(): number {
+    if (this.#size === 0) return -1;
+    const h = this.#items;
+    const top = h[0]!;
+    const last = h[--this.#size]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.#size) break;
+      const c = l + 1 < this.#size && this.#better(h[l + 1]!, h[l]!) ? l + 1 : l;
+      if (!this.#better(h[c]!, last)) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+    return top;
+  }
+}
+
 export class DefaultPreemptionPlugin implements PostFilterPlugin {
   readonly name = 'DefaultPreemption';
   readonly budgets: ReadonlyMap<string, DisruptionBudget>;
   readonly budgetMode: 'strict' | 'prefer';
-  #filters: readonly FilterPlugin[] = DEFAULT_FILTERS;
-  #preFilters: readonly PreFilterPlugin[] = DEFAULT_FILTERS.filter(
-    (f): f is FilterPlugin & PreFilterPlugin => 'preFilter' in f,
-  );
+  #handle: Pick<FrameworkHandle, 'filters' | 'preFilters'> = {
+    filters: DEFAULT_FILTERS,
+    preFilters: DEFAULT_FILTERS.filter((f): f is FilterPlugin & PreFilterPlugin => 'preFilter' in f),
+  };
   readonly #books = new WeakMap<Snapshot, Book>();
 
-  constructor(options: DefaultPreemptionOptions = {}) {
+  /**
+   * `handle`: the framework whose pre-filters and filters the what-ifs re-run (the registry
+   * passes it); without one, the built-in hard rules.
+   */
+  constructor(options: DefaultPreemptionOptions = {}, handle?: FrameworkHandle) {
     this.budgets = new Map(Object.entries(options.disruptionBudgets ?? {}));
     this.budgetMode = options.budgetMode ?? 'strict';
+    if (handle !== undefined) this.#handle = handle;
   }
 
-  /**
-   * Re-run exactly the framework's pre-filters and filters in what-ifs (by default the built-in
-   * hard rules). `placeFairly` binds; call `bindPreemption(framework)` when you build your own.
-   */
+  /** Points the what-ifs at `framework`'s pre-filters and filters (the handle already does). */
   bind(framework: Framework): void {
-    this.#filters = framework.filter;
-    this.#preFilters = framework.preFilter;
+    this.#handle = { filters: framework.filter, preFilters: framework.preFilter };
   }
 
   #book(s: Snapshot): Book {
@@ -221,7 +245,7 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
   #check(task: PlacementTask, snapshot: Snapshot, node: number): Status | undefined {
     const ctx: PlacementContext = { task, snapshot, state: new CycleState() };
     let skipped: Set<unknown> | undefined;
-    for (const p of this.#preFilters) {
+    for (const p of this.#handle.preFilters) {
       const s = p.preFilter(ctx);
       if (s === undefined || s.code === 'Success') continue;
       if (s.code === 'Skip') {
@@ -229,7 +253,7 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         skipped.add(p);
       } else return { ...s, plugin: p.name };
     }
-    for (const f of this.#filters) {
+    for (const f of this.#handle.filters) {
       if (skipped?.has(f)) continue;
       const s = f.filter(ctx, node);
       if (s !== undefined && s.code !== 'Success') return { ...s, plugin: f.name };
@@ -260,8 +284,8 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
   }
 
   /**
-   * The exact victims on one node: on the what-if `w`, evict every lower-priority task, check
-   * the task fits, then reprieve in order while it still fits. `w` is left as it was.
+   * The exact victims on one node: on the snapshot `w`, evict every lower-priority task, check
+   * the task fits, then reprieve in order while it still fits. `w` is left exactly as it was.
    */
   #verify(
     task: PlacementTask,
@@ -271,22 +295,34 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     other: readonly RunningTask[],
   ): { candidate: PreemptionCandidate | undefined; reason?: Status } {
     const all = [...violating, ...other];
-    for (const t of all) w.forget({ node, task: asPlacementTask(t), ports: [] });
-    const victims: RunningTask[] = [];
-    let violations = 0;
+    const evicted: Eviction[] = all.map((t) => w.evict(node, t.id));
+    const putBack = () => {
+      for (let i = evicted.length - 1; i >= 0; i--) w.restore(evicted[i]!);
+    };
     const rejected = this.#check(task, w, node);
     if (rejected !== undefined) {
-      for (const t of all) w.assume(node, asPlacementTask(t), t.startTime);
+      putBack();
       return { candidate: undefined, reason: rejected };
     }
+    // Reprieve: put tasks back most important first; keep the ones the task still fits beside.
+    const victims: RunningTask[] = [];
+    const kept: Eviction[] = [];
+    let violations = 0;
     all.forEach((t, i) => {
-      const a: Assumption = w.assume(node, asPlacementTask(t), t.startTime);
-      if (this.#check(task, w, node) === undefined) return;
-      w.forget(a);
-      victims.push(t);
+      const e = evicted[i]!;
+      const back: Eviction = { node, task: t, at: w.tasks(node).length };
+      w.restore(back);
+      if (this.#check(task, w, node) === undefined) {
+        kept.push(back);
+        return;
+      }
+      w.evict(node, t.id);
+      victims.push(e.task);
       if (i < violating.length) violations++;
     });
-    for (const t of victims) w.assume(node, asPlacementTask(t), t.startTime);
+    // Undo the reprieves, then restore every task at its original position.
+    for (let i = kept.length - 1; i >= 0; i--) w.evict(node, kept[i]!.task.id);
+    putBack();
     if (victims.length === 0) return { candidate: undefined };
     return { candidate: candidate(node, victims, violations) };
   }
@@ -316,7 +352,6 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     const broken = new Set<string>();
     // Optimistic (resources-only) ranking inputs per node, without allocating per node.
     const n = s.size;
-    const ok = new Uint8Array(n);
     const kViol = new Int32Array(n);
     const kHigh = new Float64Array(n);
     const kSum = new Float64Array(n);
@@ -331,11 +366,29 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     const mem = s.memory;
     const disk = s.disk;
     const gpus = s.gpus;
-    for (let node = 0; node < n; node++) {
+    const keyOf = (node: number) => ({
+      violations: kViol[node]!,
+      highest: kHigh[node]!,
+      sum: kSum[node]!,
+      count: kCount[node]!,
+      earliestHighest: kEarly[node]!,
+      node,
+    });
+    const better = (a: number, b: number): boolean => {
+      if (kViol[a] !== kViol[b]) return kViol[a]! < kViol[b]!;
+      if (kHigh[a] !== kHigh[b]) return kHigh[a]! < kHigh[b]!;
+      if (kSum[a] !== kSum[b]) return kSum[a]! < kSum[b]!;
+      if (kCount[a] !== kCount[b]) return kCount[a]! < kCount[b]!;
+      if (kEarly[a] !== kEarly[b]) return kEarly[a]! > kEarly[b]!;
+      return a < b;
+    };
+
+    const pool = new NodeHeap(n, (x, y) => better(x, y));
+    const examine = (node: number): void => {
       const st = statuses.get(s.ids[node]!);
       if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
         unresolvable++;
-        continue;
+        return;
       }
       slack[0] = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
       slack[1] = mem.alloc[node]! - mem.used[node]! - r.memory;
@@ -346,6 +399,7 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         extSlack[k] = (c === undefined ? 0 : c.alloc[node]! - c.used[node]!) - r.extended.get(ext[k]!)!;
       }
       lower.length = 0;
+      let freedPorts = 0;
       const list = s.tasks(node);
       let c0 = slack[0]!;
       let c1 = slack[1]!;
@@ -355,6 +409,7 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         const t = list[i]!;
         if (t.priority >= p || (skipNominated && book.victims.has(t.id))) continue;
         lower.push(t);
+        freedPorts += t.ports?.length ?? 0;
         const q = t.requests;
         if (q === undefined) continue;
         c0 += q.cpu;
@@ -369,15 +424,15 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       slack[3] = c3;
       if (lower.length === 0) {
         noLower++;
-        continue;
+        return;
       }
-      // Victims' host ports are not known to the snapshot, so evictions do not free ports.
-      let fits = task.ports.length <= s.freePortCount[node]!;
+      // Running tasks record their host ports, so evictions free them.
+      let fits = task.ports.length <= s.freePortCount[node]! + freedPorts;
       if (fits) for (let k = 0; k < 4; k++) if (slack[k]! < 0) fits = false;
       if (fits) for (let k = 0; k < ext.length; k++) if (extSlack[k]! < 0) fits = false;
       if (!fits) {
         short++;
-        continue;
+        return;
       }
       // Most important first (insertion sort: a node runs few tasks).
       for (let i = 1; i < lower.length; i++) {
@@ -434,50 +489,100 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       if (count === 0) {
         // Resources are not what keeps the task off this node; evictions would not help.
         otherReasons++;
-        continue;
+        return;
       }
-      if (strict && violations > 0) continue;
-      ok[node] = 1;
+      if (strict && violations > 0) return;
+
       kViol[node] = violations;
       kHigh[node] = highest;
       kSum[node] = sum;
       kCount[node] = count;
       kEarly[node] = earliest === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : earliest;
+      pool.push(node);
+    };
+
+    // Every node gets a lower bound of its highest victim's priority from its priority totals:
+    // the lowest priority level whose tasks and all below free enough (resources and ports).
+    // Nodes are examined exactly in bound order, only while their bound could still beat the best
+    // proposal found, so the cost follows the candidate nodes rather than every running task.
+    const prune = !skipNominated && ext.length === 0;
+    const bound = new Float64Array(n);
+    const order: number[] = [];
+    for (let node = 0; node < n; node++) {
+      if (!prune) {
+        examine(node);
+        continue;
+      }
+      const st = statuses.get(s.ids[node]!);
+      if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
+        unresolvable++;
+        continue;
+      }
+      const t = s.priorityTotals(node);
+      const pr = t.priorities;
+      let below = 0;
+      let hi = pr.length;
+      while (below < hi) {
+        const mid = (below + hi) >>> 1;
+        if (pr[mid]! < p) below = mid + 1;
+        else hi = mid;
+      }
+      if (below === 0) {
+        noLower++;
+        continue;
+      }
+      const c0 = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
+      const c1 = mem.alloc[node]! - mem.used[node]! - r.memory;
+      const c2 = disk.alloc[node]! - disk.used[node]! - r.disk;
+      const c3 = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
+      const c4 = s.freePortCount[node]! - task.ports.length;
+      const enough = (j: number) =>
+        c0 + t.cpu[j]! >= 0 && c1 + t.memory[j]! >= 0 && c2 + t.disk[j]! >= 0 && c3 + t.gpus[j]! >= 0;
+      // Ports count for "short" (as in examine) but not for the bound: proposals reprieve on
+      // resources only.
+      if (!enough(below) || c4 + t.ports[below]! < 0) {
+        short++;
+        continue;
+      }
+      let lo = 0;
+      hi = below;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (enough(mid)) hi = mid;
+        else lo = mid + 1;
+      }
+      // `lo` tasks must go at least; evicting all of a level costs that level's priority.
+      bound[node] = lo === 0 ? Number.NEGATIVE_INFINITY : pr[lo - 1]!;
+      order.push(node);
     }
-    const keyOf = (node: number) => ({
-      violations: kViol[node]!,
-      highest: kHigh[node]!,
-      sum: kSum[node]!,
-      count: kCount[node]!,
-      earliestHighest: kEarly[node]!,
-      node,
-    });
-    const better = (a: number, b: number): boolean => {
-      if (kViol[a] !== kViol[b]) return kViol[a]! < kViol[b]!;
-      if (kHigh[a] !== kHigh[b]) return kHigh[a]! < kHigh[b]!;
-      if (kSum[a] !== kSum[b]) return kSum[a]! < kSum[b]!;
-      if (kCount[a] !== kCount[b]) return kCount[a]! < kCount[b]!;
-      if (kEarly[a] !== kEarly[b]) return kEarly[a]! > kEarly[b]!;
-      return a < b;
+    order.sort((a, b) => bound[a]! - bound[b]! || a - b);
+    let at = 0;
+    /** The best unverified proposal, examining bounded nodes while one of them could beat it. */
+    const nextProposal = (): number => {
+      for (;;) {
+        const top = pool.peek();
+        const limit = top < 0 || kViol[top]! > 0 ? Number.POSITIVE_INFINITY : kHigh[top]!;
+        if (at < order.length && bound[order[at]!]! <= limit) {
+          examine(order[at++]!);
+          continue;
+        }
+        return pool.pop();
+      }
     };
 
     // Verify best-first on one what-if clone, in the optimistic (resources-only) order; stop
     // when the next optimistic proposal cannot beat the best verified one.
     const cap = Math.max(100, Math.ceil(n / 10));
     let best: PreemptionCandidate | undefined;
-    let whatIf: Snapshot | undefined;
     const rejections = new Map<string, number>();
     for (let verified = 0; verified < cap; verified++) {
-      let next = -1;
-      for (let node = 0; node < n; node++)
-        if (ok[node] === 1 && (next < 0 || better(node, next))) next = node;
+      const next = nextProposal();
       if (next < 0) break;
-      ok[next] = 0;
       if (best !== undefined && compareKeys(keyOfCandidate(best), keyOf(next)) <= 0) break;
-      whatIf ??= s.clone();
       const mine = this.#lower(s, next, p, book, []);
       const { violating, other } = this.#classify(mine, book);
-      const { candidate: exact, reason } = this.#verify(task, whatIf, next, violating, other);
+      // The what-if runs on the snapshot itself: #verify puts every task back as it was.
+      const { candidate: exact, reason } = this.#verify(task, s, next, violating, other);
       if (exact === undefined) {
         const why = reason?.reasons[0] ?? 'no victim needed for resources';
         rejections.set(why, (rejections.get(why) ?? 0) + 1);
@@ -490,6 +595,8 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       if (best === undefined || compareCandidates(exact, best) < 0) best = exact;
     }
 
+    // Without a proposal the explanation counts every node: examine the ones still bounded.
+    if (best === undefined) while (at < order.length) examine(order[at++]!);
     if (best !== undefined) {
       const ids = best.victims.map((v) => v.id);
       for (const v of best.victims) {
@@ -539,8 +646,11 @@ function argsError(message: string, path: string): BerthError {
  * Registry factory. Args: `{ disruptionBudgets?: { <service>: { maxUnavailable, unavailable? } },
  * budgetMode?: 'strict' | 'prefer' }`.
  */
-export function defaultPreemption(args: JsonValue | undefined): DefaultPreemptionPlugin {
-  if (args === undefined || args === null) return new DefaultPreemptionPlugin();
+export function defaultPreemption(
+  args: JsonValue | undefined,
+  handle?: FrameworkHandle,
+): DefaultPreemptionPlugin {
+  if (args === undefined || args === null) return new DefaultPreemptionPlugin({}, handle);
   if (typeof args !== 'object' || Array.isArray(args))
     throw argsError('DefaultPreemption args must be an object { disruptionBudgets?, budgetMode? }', '');
   const a = args as Record<string, JsonValue>;
@@ -576,8 +686,8 @@ export function defaultPreemption(args: JsonValue | undefined): DefaultPreemptio
       budgets[app] = { maxUnavailable: max, unavailable: down };
     }
   }
-  return new DefaultPreemptionPlugin({
-    disruptionBudgets: budgets,
-    ...(mode === undefined ? {} : { budgetMode: mode }),
-  });
+  return new DefaultPreemptionPlugin(
+    { disruptionBudgets: budgets, ...(mode === undefined ? {} : { budgetMode: mode }) },
+    handle,
+  );
 }
