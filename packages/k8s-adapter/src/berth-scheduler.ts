@@ -15,6 +15,7 @@ import {
   type Clock,
   createPlacementTask,
   defaultRegistry,
+  type JsonValue,
   type PermitPlugin,
   type PlacementProfile,
   type PlacementTask,
@@ -46,6 +47,18 @@ export interface BerthSchedulerOptions {
   /** Placement profile (default `kubernetes-default`). */
   readonly profile?: PlacementProfile | BuiltInProfileName;
   readonly registry?: PluginRegistry;
+  /**
+   * Preemption through core's `DefaultPreemption` post-filter, added to a profile that has none
+   * (default on; an object gives its args: `disruptionBudgets`, `budgetMode`). `false`: never evict.
+   */
+  readonly preemption?:
+    | boolean
+    | {
+        readonly disruptionBudgets?: Readonly<
+          Record<string, { maxUnavailable: number; unavailable?: number }>
+        >;
+        readonly budgetMode?: 'strict' | 'prefer';
+      };
   readonly seed?: number;
   /** `false` schedules without a Lease (one scheduler only!); default: elect over `kube-system/berth-scheduler`. */
   readonly leaderElection?: false | LeaderElectionOptions;
@@ -118,7 +131,7 @@ export async function startBerthScheduler(options: BerthSchedulerOptions): Promi
   const schedulerName = options.schedulerName ?? BERTH_SCHEDULER_NAME;
   const batchSize = options.batchSize ?? 2000;
   const retryMs = options.retryUnschedulableMs ?? 5000;
-  const profile = options.profile ?? 'kubernetes-default';
+  const profile = withPreemption(options.profile ?? 'kubernetes-default', options.preemption ?? true);
   const ownCache = options.cache === undefined;
   const cache = options.cache ?? new ClusterCache({ client: kube, clock, onError });
   if (ownCache) await cache.start();
@@ -166,12 +179,14 @@ export async function startBerthScheduler(options: BerthSchedulerOptions): Promi
       } else {
         queue.delete(p.uid);
         parked.delete(p.uid);
+        nominated.delete(p.uid);
         if (!old.terminated && p.terminated) unpark();
       }
     },
     delete(p) {
       queue.delete(p.uid);
       parked.delete(p.uid);
+      nominated.delete(p.uid);
       if (p.nodeName !== undefined) unpark();
     },
   });
@@ -183,6 +198,20 @@ export async function startBerthScheduler(options: BerthSchedulerOptions): Promi
     leader = isLeader;
     kick();
   });
+
+  /** uid → the node its preemption freed room on (kept until the pod is bound or gone). */
+  const nominated = new Map<string, string>();
+  /**
+   * kube-scheduler's PodEligibleToPreemptOthers: a pod whose earlier victims on its nominated node
+   * are still terminating waits for them instead of evicting again (nothing is evicted twice).
+   */
+  const mayPreempt = (p: PodRecord): boolean => {
+    const node = nominated.get(p.uid) ?? p.nominatedNodeName;
+    if (node === undefined) return true;
+    for (const q of cache.podsOn(node))
+      if (q.deletionTimestamp !== undefined && !q.terminated && q.priority < p.priority) return false;
+    return true;
+  };
 
   const podPath = (p: PodRecord) => `/api/v1/namespaces/${seg(p.namespace)}/pods/${seg(p.name)}`;
 
@@ -364,7 +393,13 @@ export async function startBerthScheduler(options: BerthSchedulerOptions): Promi
       unschedulable++;
       parked.set(p.uid, now + retryMs);
       const pf = u.explanation.postFilter;
-      if (pf?.nominatedNodeId !== undefined && pf.victims !== undefined && pf.victims.length > 0) {
+      if (
+        pf?.nominatedNodeId !== undefined &&
+        pf.victims !== undefined &&
+        pf.victims.length > 0 &&
+        mayPreempt(p)
+      ) {
+        nominated.set(p.uid, pf.nominatedNodeId);
         work.push(preempt(p, pf.nominatedNodeId, pf.victims));
       }
       work.push(reportUnschedulable(p, u.explanation));
@@ -426,5 +461,20 @@ export async function startBerthScheduler(options: BerthSchedulerOptions): Promi
       }),
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The profile with core's DefaultPreemption as its post-filter, unless it has one or preemption is off. */
+function withPreemption(
+  profile: PlacementProfile | BuiltInProfileName,
+  preemption: NonNullable<BerthSchedulerOptions['preemption']>,
+): PlacementProfile | BuiltInProfileName {
+  if (preemption === false) return profile;
+  const base: PlacementProfile = typeof profile === 'string' ? BUILT_IN_PROFILES[profile] : profile;
+  if (base.plugins.some((x) => x.name === 'DefaultPreemption')) return profile;
+  const args = preemption === true ? undefined : (preemption as unknown as JsonValue);
+  return {
+    ...base,
+    plugins: [...base.plugins, { name: 'DefaultPreemption', ...(args === undefined ? {} : { args }) }],
   };
 }
