@@ -1,45 +1,17 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KubectlResult, kubectl as kubectlAt, kubectlOk as kubectlOkAt } from './support/kubectl.ts';
+import { HOW_TO_ENABLE, realK8sEnabled, requireRealKubeconfig } from './support/real-k8s-env.ts';
 
 // Smoke checks of the real control plane that scripts/k8s-control-plane builds from Debian's
 // kubernetes source (v1.20.2), driven with the real kubectl.
-// Read once here; vitest runs at the root (not through turbo), so turbo.json need not list them.
-const { BERTH_REAL_K8S_KUBECONFIG: kubeconfig, BERTH_REAL_K8S: mode, CI: ci } = process.env;
-const required = ci !== undefined && mode === 'required';
-const enabled = kubeconfig !== undefined || required;
-const howToEnable =
-  'needs BERTH_REAL_K8S_KUBECONFIG; enable with: scripts/k8s-control-plane build && ' +
-  'scripts/k8s-control-plane up --dir <run dir> && ' +
-  'BERTH_REAL_K8S_KUBECONFIG=<run dir>/kubeconfig pnpm test';
-
-interface KubectlResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+let kubeconfig = '';
 
 function kubectl(args: readonly string[], token?: string): Promise<KubectlResult> {
-  const auth = token === undefined ? [] : ['--token', token];
-  return new Promise((resolve) => {
-    execFile(
-      'kubectl',
-      ['--kubeconfig', kubeconfig ?? '', '--request-timeout=20s', ...auth, ...args],
-      { timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return kubectlAt(kubeconfig, args, token === undefined ? {} : { token });
 }
 
-async function kubectlOk(args: readonly string[]): Promise<string> {
-  const result = await kubectl(args);
-  if (result.code !== 0) {
-    throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
-  }
-  return result.stdout;
+function kubectlOk(args: readonly string[]): Promise<string> {
+  return kubectlOkAt(kubeconfig, args);
 }
 
 async function kubectlJson<T>(args: readonly string[]): Promise<T> {
@@ -71,27 +43,18 @@ interface Pod extends Named {
 
 // Without a control plane this is the one (skipped) test, named after how to enable the suite; in CI
 // with BERTH_REAL_K8S=required it runs and fails loudly when the kubeconfig is missing.
-describe.skipIf(!enabled)('real Kubernetes control plane (real-k8s)', () => {
-  it(howToEnable, () => {
-    expect(kubeconfig, howToEnable).toBeDefined();
+describe.skipIf(!realK8sEnabled)('real Kubernetes control plane (real-k8s)', () => {
+  it(HOW_TO_ENABLE, () => {
+    expect(requireRealKubeconfig()).not.toBe('');
   });
 });
 
-if (enabled) {
+if (realK8sEnabled) {
   describe('real kube-apiserver v1.20.2 through kubectl', () => {
     const namespace = `berth-smoke-${Date.now().toString(36)}-${process.pid}`;
 
     beforeAll(async () => {
-      if (kubeconfig === undefined) {
-        throw new Error(
-          `BERTH_REAL_K8S=required in CI, but BERTH_REAL_K8S_KUBECONFIG is unset. ${howToEnable}`,
-        );
-      }
-      if (!existsSync(kubeconfig)) {
-        throw new Error(
-          `BERTH_REAL_K8S_KUBECONFIG=${kubeconfig} does not exist; is the control plane up? ${howToEnable}`,
-        );
-      }
+      kubeconfig = requireRealKubeconfig();
       await kubectlOk(['create', 'namespace', namespace]);
       // The service account admission plugin admits pods once the controller-manager made "default".
       await eventually(`the default service account of ${namespace}`, async () =>
@@ -100,7 +63,7 @@ if (enabled) {
     });
 
     afterAll(async () => {
-      if (kubeconfig !== undefined) await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+      if (kubeconfig !== '') await kubectl(['delete', 'namespace', namespace, '--wait=false']);
     });
 
     it('reports server gitVersion v1.20.2', async () => {
