@@ -162,7 +162,18 @@ export function place(
     },
   };
 
-  for (const task of framework.sortTasks(tasks)) {
+  framework.beginBatch(tasks, snapshot);
+  const queue = framework.sortTasks(tasks);
+  const dynamic = framework.queueSort.dynamic === true;
+  const less = framework.queueSort.less.bind(framework.queueSort);
+  for (let at = 0; at < queue.length; at++) {
+    if (dynamic) {
+      // The order moves as tasks are placed: pick the first of the rest again (stable).
+      let pick = at;
+      for (let k = at + 1; k < queue.length; k++) if (less(queue[k]!, queue[pick]!)) pick = k;
+      if (pick !== at) queue.splice(at, 0, ...queue.splice(pick, 1));
+    }
+    const task = queue[at]!;
     const result = framework.runCycle(task, snapshot, cycle);
     if (result.kind === 'unplaceable') {
       slots.push({ taskId: task.id, explanation: result.explanation });
