@@ -315,9 +315,10 @@ export const CONFORMANCE_CASES = [
       for (const task of up) {
         const ep = eps.find((e) => e.taskId === task.taskId);
         ctx.check(ep, `endpoints(${svc}) misses running replica ${task.taskId}`);
+        const reachableAt = task.address ?? task.hostname;
         ctx.check(
-          ep.host === task.hostname,
-          `endpoint of ${task.taskId} has host ${ep.host}, the task runs on ${task.hostname}`,
+          ep.host === reachableAt,
+          `endpoint of ${task.taskId} has host ${ep.host}, but the task's status says its ports are reachable at ${String(reachableAt)} (status.address ?? status.hostname)`,
         );
         const port = ep.ports.http;
         ctx.check(

@@ -73,7 +73,13 @@ export interface TaskStatus {
   readonly exitCode?: number;
   readonly nodeId?: string;
   readonly hostname?: string;
-  /** Host ports by port name (`{ http: 31000 }`). */
+  /**
+   * Where the task's `ports` are reachable when that is not the node's `hostname`: a Kubernetes
+   * pod IP for ports without a host port. Absent when the task listens on its node (Mesos tasks,
+   * host ports), so clients connect to `address ?? hostname`.
+   */
+  readonly address?: string;
+  /** Ports by port name (`{ http: 31000 }`), reachable at `address ?? hostname`. */
   readonly ports: Readonly<Record<string, number>>;
   /** The service this task is a replica of, if any. */
   readonly service?: string;
