@@ -195,6 +195,27 @@ describe('startDevcluster', () => {
     expect(dc.kube.controllers).toBeUndefined();
   });
 
+  it('hands out task ports from taskPorts up, one 1000-port range per node', async () => {
+    await using dc = await startDevcluster({ mesosPort: 0, kubePort: 0, processes: false, taskPorts: 21000 });
+    dc.kube.store.create('pods', 'default', {
+      metadata: { name: 'ported' },
+      spec: {
+        nodeName: 'node-2',
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sleep', '60'],
+            ports: [{ name: 'http', containerPort: 80 }],
+          },
+        ],
+      },
+    });
+    const task = await until('the pod to run', () => dc.engine.tasks().find((t) => t.state === 'RUNNING'));
+    expect(task.ports[0]).toBeGreaterThanOrEqual(22000);
+    expect(task.ports[0]).toBeLessThan(23000);
+  }, 20_000);
+
   it('refuses a busy Mesos port with CONFLICT naming the option and starts nothing', async () => {
     const busy = await occupy();
     const port = portOf(busy);
@@ -241,6 +262,7 @@ describe('startDevcluster', () => {
       [{ kubePort: -1 }, 'kubePort'],
       [{ preset: 'huge' as never }, 'preset'],
       [{ mesosPort: 0, kubePort: 0, host: ' ' }, 'host'],
+      [{ mesosPort: 0, kubePort: 0, taskPorts: 80 }, 'taskPorts'],
     ] as const) {
       const error = await startDevcluster(options).catch((e: unknown) => e);
       expect(isBerthError(error, 'SPEC_INVALID')).toBe(true);

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from '@berth/core';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type Engine, type EnginePreset, startEngine, type TaskLaunch } from './engine/index.ts';
+import {
+  type Engine,
+  type EnginePreset,
+  presetGroups,
+  startEngine,
+  type TaskLaunch,
+} from './engine/index.ts';
 import { type ControllerName, type KubeCluster, startKubeCluster } from './kube-controllers/index.ts';
 import { startVirtualKubelet, type VirtualKubelet } from './kubelet/index.ts';
 import { type MesosMaster, startMesosMaster } from './mesos/index.ts';
@@ -38,6 +44,12 @@ export interface DevclusterOptions {
    * (`kube/`) go. Default: a new temporary directory, removed by `close()`.
    */
   readonly stateDir?: string;
+  /**
+   * First host port handed to tasks: node group i gets `taskPorts + 1000·i` to `… + 999` (default:
+   * the preset's, 31000 for the laptop nodes). Move it when another devcluster on this machine
+   * already hands out those ports to processes that listen on them.
+   */
+  readonly taskPorts?: number;
   /**
    * Run tasks that have a command as real processes (default true). With false every task and
    * container runs simulated: no process is started, whatever the spec says.
@@ -138,6 +150,14 @@ export async function startDevcluster(options: DevclusterOptions = {}): Promise<
   }
   checkPort('mesosPort', options.mesosPort);
   checkPort('kubePort', options.kubePort);
+  const taskPorts = options.taskPorts;
+  if (taskPorts !== undefined && (!Number.isInteger(taskPorts) || taskPorts < 1024 || taskPorts > 64535)) {
+    throw invalid(
+      'taskPorts',
+      `is ${JSON.stringify(taskPorts)}: expected an integer from 1024 to 64535`,
+      'Leave taskPorts out for the preset’s ranges (31000 up).',
+    );
+  }
   const progress = options.onProgress ?? (() => {});
   const processes = options.processes ?? true;
 
@@ -186,7 +206,17 @@ export async function startDevcluster(options: DevclusterOptions = {}): Promise<
   };
 
   try {
-    const engine = await startEngine({ preset, stateDir: join(stateDir, 'engine') });
+    const engine = await startEngine({
+      stateDir: join(stateDir, 'engine'),
+      ...(taskPorts === undefined
+        ? { preset }
+        : {
+            nodes: presetGroups(preset).map((group, i) => ({
+              ...group,
+              ports: { begin: taskPorts + 1000 * i, end: Math.min(65535, taskPorts + 1000 * i + 999) },
+            })),
+          }),
+    });
     stops.push(() => engine.stop());
     progress(
       `engine: ${engine.nodes().length} nodes (${preset} preset)${processes ? '' : ', simulated tasks'}`,
