@@ -5,6 +5,7 @@
  *   --mesos-port N      Mesos face port (default 5050; 0 picks a free one)
  *   --kube-port N       Kubernetes face port (default 6443 when free, else a free one)
  *   --dashboard-port N  dashboard port (default 8080 when free, else a free one)
+ *   --task-ports N      first host port given to tasks (default 31000; 1000 per node)
  *   --state-dir DIR     where state and logs go (default .berth-state/quickstart, cleared per run)
  *   --simulated         simulate the examples' processes instead of running them
  */
@@ -41,6 +42,11 @@ function shown(path: string): string {
   return rel.startsWith('..') || rel === '' ? path : rel;
 }
 
+/** The CLI from source, run by this Node with the flags the quick start itself got (no build needed). */
+function berthCommand(): string {
+  return ['node', ...process.execArgv, 'packages/cli/src/bin.ts'].join(' ');
+}
+
 function summary(qs: Quickstart): string {
   const dc = qs.devcluster;
   const cfg = shown(qs.berthConfigPath);
@@ -60,13 +66,14 @@ function summary(qs: Quickstart): string {
     ...[...new Set(pending)].map((p) => `    ${p}`),
     '',
     'Try next, in another terminal from this directory:',
-    '  pnpm --filter @berth/cli build   # once, for the berth command',
     `  export BERTH_CONFIG=${cfg}`,
-    `  node packages/cli/dist/bin.js --context ${QUICKSTART_CONTEXTS.mesos} get nodes`,
-    `  node packages/cli/dist/bin.js --context ${QUICKSTART_CONTEXTS.kubernetes} get tasks`,
-    `  node packages/cli/dist/bin.js --context ${QUICKSTART_CONTEXTS.kubernetes} plan -f examples/quickstart/too-big.yaml`,
-    `  kubectl --kubeconfig ${kubeconfig} get nodes,pods -o wide`,
-    `  kubectl --kubeconfig ${kubeconfig} describe pod too-big`,
+    `  alias berth='${berthCommand()}'`,
+    `  berth --context ${QUICKSTART_CONTEXTS.kubernetes} get tasks`,
+    `  berth --context ${QUICKSTART_CONTEXTS.kubernetes} describe task too-big`,
+    `  berth --context ${QUICKSTART_CONTEXTS.mesos} get nodes`,
+    `  berth --context ${QUICKSTART_CONTEXTS.mesos} plan -f examples/quickstart/too-big.yaml`,
+    `  kubectl --kubeconfig ${kubeconfig} get deployments,jobs,pods -o wide`,
+    `  curl -s ${qs.dashboard.url}api/contexts/${QUICKSTART_CONTEXTS.mesos}/services/web/endpoints`,
     '',
     'Press Ctrl-C to stop everything.',
   ].join('\n');
@@ -78,6 +85,7 @@ async function main(): Promise<number> {
       'mesos-port': { type: 'string' },
       'kube-port': { type: 'string' },
       'dashboard-port': { type: 'string' },
+      'task-ports': { type: 'string' },
       'state-dir': { type: 'string' },
       simulated: { type: 'boolean', default: false },
     },
@@ -86,6 +94,7 @@ async function main(): Promise<number> {
   const mesosPort = port('--mesos-port', values['mesos-port']);
   const kubePort = port('--kube-port', values['kube-port']);
   const dashboardPort = port('--dashboard-port', values['dashboard-port']);
+  const taskPorts = port('--task-ports', values['task-ports']);
 
   const aborter = new AbortController();
   let starting: Promise<Quickstart> | undefined;
@@ -128,6 +137,7 @@ async function main(): Promise<number> {
       ...(mesosPort === undefined ? {} : { mesosPort }),
       ...(kubePort === undefined ? {} : { kubePort }),
       ...(dashboardPort === undefined ? {} : { dashboardPort }),
+      ...(taskPorts === undefined ? {} : { taskPorts }),
       processes: !values.simulated,
       signal: aborter.signal,
       onProgress: (line) => out(line),

@@ -45,6 +45,8 @@ export interface QuickstartOptions {
   readonly mesosPort?: number;
   /** Kubernetes face port (default 6443 when free, else a free one). */
   readonly kubePort?: number;
+  /** First host port given to tasks (default 31000; node i hands out 1000 ports from +1000·i). */
+  readonly taskPorts?: number;
   /** Dashboard port (default 8080 when free, else a free one). */
   readonly dashboardPort?: number;
   /** The example specs (default `examples/quickstart`). */
@@ -137,7 +139,7 @@ export function expandToTasks(document: BerthDocument): BerthDocument[] {
 
 /** Whether the Kubernetes face runs the Deployment and Job controllers a Service/Job needs. */
 function kubeHasControllers(dc: Devcluster): boolean {
-  return ['deployment', 'job'].every((c) => dc.controllers.includes(c));
+  return (['deployment', 'replicaset', 'job'] as const).every((c) => dc.controllers.includes(c));
 }
 
 function errorFromBody(body: unknown, status: number): BerthError {
@@ -209,6 +211,7 @@ export async function startQuickstart(options: QuickstartOptions): Promise<Quick
       stateDir: join(stateDir, 'devcluster'),
       ...(options.mesosPort === undefined ? {} : { mesosPort: options.mesosPort }),
       ...(options.kubePort === undefined ? {} : { kubePort: options.kubePort }),
+      ...(options.taskPorts === undefined ? {} : { taskPorts: options.taskPorts }),
       ...(options.processes === undefined ? {} : { processes: options.processes }),
       onProgress: (line) => progress(`  ${line}`),
     });
@@ -301,7 +304,7 @@ export async function startQuickstart(options: QuickstartOptions): Promise<Quick
 /** The CLI's config format (`berth config view`): JSON is YAML, so no YAML library is needed. */
 async function writeBerthConfig(path: string, dc: Devcluster): Promise<void> {
   const config = {
-    currentContext: QUICKSTART_CONTEXTS.mesos,
+    'current-context': QUICKSTART_CONTEXTS.mesos,
     contexts: {
       [QUICKSTART_CONTEXTS.mesos]: { backend: 'mesos', masters: [dc.mesos.url], role: MESOS_ROLE },
       [QUICKSTART_CONTEXTS.kubernetes]: {

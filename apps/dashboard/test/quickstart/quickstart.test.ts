@@ -4,10 +4,10 @@
  * replicas RUNNING and the pending task's explanation through the dashboard's JSON API, and Ctrl-C
  * must leave no process behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TaskDetail, TaskPage } from '../../src/shared/api.ts';
@@ -102,6 +102,8 @@ describe('pnpm start (the quick start)', () => {
       '--mesos-port=0',
       '--kube-port=0',
       '--dashboard-port=0',
+      // Task ports below Linux's ephemeral range and away from other devclusters' 31000 and up.
+      `--task-ports=${20_000 + 1000 * Math.floor(Math.random() * 7)}`,
       `--state-dir=${stateDir}`,
     ];
     child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,7 +128,10 @@ describe('pnpm start (the quick start)', () => {
     expect(stdout).toContain('devcluster-mesos');
     expect(stdout).toContain('devcluster-k8s');
     expect(stdout).toMatch(/kubectl --kubeconfig \S+ get/);
-    expect(stdout).toMatch(/node packages\/cli\/dist\/bin\.js --context devcluster-\w+ /);
+    const berth = /alias berth='([^']+)'/.exec(stdout)?.[1]?.split(' ');
+    const berthConfig = /export BERTH_CONFIG=(\S+)/.exec(stdout)?.[1];
+    expect(berth?.[0]).toBe('node');
+    expect(berthConfig).toBeDefined();
 
     const api = async <T>(path: string): Promise<T> => {
       const res = await fetch(new URL(path, url));
@@ -149,13 +154,39 @@ describe('pnpm start (the quick start)', () => {
       // One replica per node (the UNIQUE hostname constraint).
       expect(new Set(web.map((r) => r[2])).size).toBe(3);
 
-      const pending = await api<TaskDetail>(`/api/contexts/${ctx}/tasks/too-big`);
-      expect(pending.status.state).toBe('PENDING');
-      expect(pending.explanation).toMatchObject({ kind: 'unplaceable', totalNodes: 3 });
-      expect(pending.explanation.kind === 'unplaceable' && pending.explanation.message).toMatch(
-        /^0\/3 nodes available: 3 insufficient cpu/,
-      );
+      // The task no node can take is PENDING with the placement engine's reason.
+      const pending = await api<TaskPage>(`/api/contexts/${ctx}/tasks?state=PENDING`);
+      const [, , , , reason, message] = pending.rows.find(([id]) => id === 'too-big') ?? [];
+      expect(reason).toBe('Unschedulable');
+      expect(message).toMatch(/^0\/\d+ nodes available: \d+ insufficient cpu/);
     }
+
+    // Its detail carries the plan the dashboard made when the quick start submitted it.
+    const detail = await api<TaskDetail>('/api/contexts/devcluster-mesos/tasks/too-big');
+    expect(detail.status.state).toBe('PENDING');
+    expect(detail.explanation).toMatchObject({
+      kind: 'unplaceable',
+      totalNodes: 3,
+      message: '0/3 nodes available: 3 insufficient cpu',
+    });
+
+    // The printed `berth` command and config reach the Kubernetes context.
+    const cli = spawnSync(
+      process.execPath,
+      [...berth!.slice(1), '--context', 'devcluster-k8s', 'get', 'tasks'],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          BERTH_CONFIG: isAbsolute(berthConfig!) ? berthConfig! : join(ROOT, berthConfig!),
+          NO_COLOR: '1',
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toMatch(/^too-big\s+PENDING/m);
 
     const pids = descendants(child.pid!);
     // Every web replica and gang member is a real process under the quick start.
