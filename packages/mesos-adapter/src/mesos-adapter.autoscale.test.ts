@@ -63,6 +63,13 @@ async function waitUntil<T>(what: string, fn: () => T | undefined | Promise<T | 
   }
 }
 
+/** `from` and `to` of a `SuccessfulRescale` message (`autoscale web: 1 → 3 replicas …`). */
+function rescale(e: ClusterEvent): { from: number; to: number } {
+  const m = /: (\d+) → (\d+) replicas/.exec(e.message);
+  if (m === null) throw new Error(`not a rescale: ${e.message}`);
+  return { from: Number(m[1]), to: Number(m[2]) };
+}
+
 let cluster: MesosTestCluster;
 let dir: string;
 beforeAll(async () => {
@@ -126,9 +133,14 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
     // Up: 1 replica at ~10× its 100m request → the policy's max, 3.
     await waitUntil('3 endpoints', async () => ((await endpointIds()).length === 3 ? true : undefined));
     expect(await endpointIds()).toEqual(['burner-0', 'burner-1', 'burner-2']);
-    const up = events.find((e) => e.kind === 'SuccessfulRescale');
-    expect(up?.message).toMatch(/autoscale burner: 1 → 3 replicas/);
-    expect(up?.message).toMatch(/cpu \d+% of request \(target 50%\)/);
+    // Usually one step (1 → 3); on a loaded machine the first measured rate may ask for 2 first.
+    const ups = events.filter((e) => e.kind === 'SuccessfulRescale').map(rescale);
+    expect(ups[0]?.from).toBe(1);
+    expect(ups.at(-1)?.to).toBe(3);
+    expect(ups.every((u) => u.to > u.from)).toBe(true);
+    expect(events.find((e) => e.kind === 'SuccessfulRescale')?.message).toMatch(
+      /^autoscale burner: 1 → [23] replicas .*; cpu \d+% of request \(target 50%\) → \d+ \[ready 1, unready 0, missing 0\]$/,
+    );
     const [ep] = await adapter.endpoints('burner');
     expect(ep?.ports.http).toBeGreaterThan(0);
     expect(ep?.host).toBeTruthy();
@@ -148,12 +160,17 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
     expect(Date.now() - stoppedAt).toBeLessThan(12_000);
     expect(await endpointIds()).toEqual(['burner-0']);
     const decisions = events.filter((e) => e.kind === 'SuccessfulRescale' || e.kind === 'AutoscaleDecision');
-    const down = decisions.findLast((e) => e.kind === 'SuccessfulRescale');
-    expect(down?.message).toMatch(/3 → 1 replicas/);
-    // Not before the 3 s scale-down window has passed since the last recommendation above 1.
+    const downs = decisions.filter((e) => e.kind === 'SuccessfulRescale' && rescale(e).to < rescale(e).from);
+    // Usually 3 → 1; a sample window that still saw some burning may make it 3 → 2 → 1.
+    expect(downs.length).toBeGreaterThan(0);
+    expect(rescale(downs[0]!).from).toBe(3);
+    expect(rescale(downs.at(-1)!).to).toBe(1);
+    // Each step down comes no earlier than the 3 s window after the last higher recommendation.
     const recommended = (e: ClusterEvent) => Number(/recommended (\d+)/.exec(e.message)?.[1] ?? 0);
-    const lastHigh = decisions.filter((e) => e.seq < (down?.seq ?? 0) && recommended(e) > 1).at(-1);
-    expect((down?.at ?? 0) - (lastHigh?.at ?? 0)).toBeGreaterThanOrEqual(3000);
+    for (const down of downs) {
+      const higher = decisions.filter((e) => e.seq < down.seq && recommended(e) > rescale(down).to).at(-1);
+      expect(down.at - (higher?.at ?? 0)).toBeGreaterThanOrEqual(3000);
+    }
     // Every decision is recorded with its inputs, scaled or not.
     expect(events.some((e) => e.kind === 'AutoscaleDecision' && /stays at 3 replicas/.test(e.message))).toBe(
       true,
