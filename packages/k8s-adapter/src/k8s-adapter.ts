@@ -13,6 +13,9 @@ import {
   type ClusterSnapshot,
   capabilities,
   type Endpoint,
+  type EndpointEvent,
+  EndpointRegistry,
+  type EndpointWatchOptions,
   isTerminal,
   type KillOptions,
   type LogLine,
@@ -97,6 +100,14 @@ export interface K8sClientHandle {
 
 export interface K8sAdapter extends ClusterAdapter {
   readonly mode: SchedulingMode;
+  /**
+   * A Service's endpoint changes (`added`/`updated`/`removed`) as its replicas start, turn
+   * healthy/unhealthy and end — the same reach as `endpoints()`.
+   */
+  watchEndpoints(
+    service: string,
+    options?: Omit<EndpointWatchOptions, 'service'>,
+  ): AsyncIterableIterator<EndpointEvent>;
   getClient(): K8sClientHandle;
 }
 
@@ -193,6 +204,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
   };
   const onError = options.onError ?? (() => {});
   const taskEvents = new Subject<TaskStatus>();
+  const registry = new EndpointRegistry({ clock });
   const nodeEvents = new Subject<NodeEvent>();
   const clusterEvents = new Subject<ClusterEvent>();
   /** Final statuses of deleted pods, by task id (KILLED/LOST after the object is gone). */
@@ -273,6 +285,13 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     if (deleted) lastState.delete(key);
     else lastState.set(key, sig);
     taskEvents.emit(s);
+    if (s.service !== undefined) {
+      try {
+        registry.apply(s);
+      } catch (error) {
+        onError(toBerthError(error, COMPONENT));
+      }
+    }
     if (prev?.split('|')[0] !== s.state) {
       emitEvent({
         level: s.state === 'FAILED' || s.state === 'LOST' ? 'warning' : 'info',
@@ -382,6 +401,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     await cache?.stop();
     client.close();
     taskEvents.complete();
+    registry[Symbol.dispose]();
     nodeEvents.complete();
     clusterEvents.complete();
   };
@@ -792,6 +812,15 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
         throw toBerthError(error, COMPONENT);
       }
       if (buffer !== '') yield logLineOf(buffer);
+    },
+    watchEndpoints(service: string, opts: Omit<EndpointWatchOptions, 'service'> = {}) {
+      if (typeof service !== 'string' || service === '') {
+        throw new BerthError('SPEC_INVALID', 'watchEndpoints: service must be a non-empty name', {
+          component: COMPONENT,
+          hint: 'Pass the Service name, e.g. adapter.watchEndpoints("web").',
+        });
+      }
+      return registry.watch({ ...opts, service });
     },
     events(opts: WatchOptions = {}) {
       return toAsyncIterable(clusterEvents, { signal: opts.signal });

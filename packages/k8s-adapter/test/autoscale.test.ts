@@ -1,0 +1,125 @@
+/**
+ * Autoscaling end to end in delegate mode: the adapter creates an autoscaling/v2 (or v2beta2) HPA,
+ * devcluster's HPA controller scales the Deployment from the virtual kubelet's metrics.k8s.io
+ * (cpu from /proc of real processes), and the endpoint watch follows the replicas up.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@berth/adapter-testkit';
+import {
+  API_VERSION,
+  type AutoscalingSpec,
+  type EndpointEvent,
+  Resources,
+  type ServiceDocument,
+} from '@berth/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createK8sAdapter, type K8sAdapter } from '../src/k8s-adapter.ts';
+import { type KubeTestCluster, startKubeTestCluster } from './devcluster-fixture.ts';
+
+const MiB = 1024 ** 2;
+let cluster: KubeTestCluster;
+let adapter: K8sAdapter;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-k8s-autoscale-'));
+  cluster = await startKubeTestCluster({
+    controllers: {
+      onError: () => {},
+      hpa: { syncPeriodMs: 500, decide: { cpuInitializationPeriodMs: 1500, initialReadinessDelayMs: 500 } },
+    },
+  });
+  adapter = createK8sAdapter({ kubeConfig: cluster.kubeConfig(), backoff: { initialMs: 50, maxMs: 500 } });
+  await adapter.connect();
+}, 60_000);
+afterAll(async () => {
+  await adapter?.close();
+  await cluster?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeout: 40_000 }, () => {
+  it('creates the HPA, which scales a cpu-burning service to max, and the endpoint watch sees each replica added', async () => {
+    const flag = join(dir, 'burn');
+    writeFileSync(flag, '');
+    const burn = `while :; do if [ -e '${flag}' ]; then :; else sleep 1; fi; done`;
+    const autoscaling: AutoscalingSpec = {
+      minReplicas: 1,
+      maxReplicas: 3,
+      metrics: [{ resource: 'cpu', targetAverageUtilization: 50 }],
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 3,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
+        },
+      },
+    };
+    const doc: ServiceDocument = {
+      apiVersion: API_VERSION,
+      kind: 'Service',
+      metadata: { name: 'burner', tenant: 'default', labels: {} },
+      spec: {
+        replicas: 1,
+        template: {
+          name: 'burner',
+          command: burn,
+          env: {},
+          resources: { requests: Resources.of({ cpu: 100, memory: 16 * MiB }) },
+          ports: [{ name: 'http', protocol: 'tcp' }],
+          priority: 0,
+          tenant: 'default',
+          constraints: [],
+          nodeSelector: {},
+          tolerations: [],
+          restartPolicy: { policy: 'always', backoffSeconds: 1, maxBackoffSeconds: 10 },
+          killGracePeriodSeconds: 0,
+          labels: {},
+        },
+        discovery: { name: 'burner', ports: ['http'] },
+        autoscaling,
+      },
+    };
+    const [result] = await adapter.submit([doc]);
+    expect(result?.outcome).toBe('created');
+    const version = adapter.getClient().apiVersions.autoscaling;
+    const hpa = await adapter
+      .getClient()
+      .client.request<{ spec: { maxReplicas: number } }>(
+        'GET',
+        `/apis/autoscaling/${version}/namespaces/default/horizontalpodautoscalers/burner`,
+      );
+    expect(hpa.spec.maxReplicas).toBe(3);
+
+    const seen: EndpointEvent[] = [];
+    const watching = new AbortController();
+    const watchDone = (async () => {
+      for await (const e of adapter.watchEndpoints('burner', { signal: watching.signal, initial: true }))
+        seen.push(e);
+    })();
+    const count = async () => (await adapter.endpoints('burner')).length;
+
+    await waitFor('3 endpoints', async () => ((await count()) === 3 ? true : undefined), {
+      timeoutMs: 15_000,
+    });
+    const running = await adapter.tasks({ service: 'burner', states: ['RUNNING'] });
+    expect(running.length).toBe(3);
+
+    watching.abort();
+    await watchDone;
+    const added = new Set(seen.filter((e) => e.type === 'added').map((e) => e.endpoint.taskId));
+    const removed = new Set(seen.filter((e) => e.type === 'removed').map((e) => e.endpoint.taskId));
+    expect(added.size).toBeGreaterThanOrEqual(3);
+    for (const id of removed) expect(added.has(id)).toBe(true);
+    expect(seen.every((e) => e.endpoint.ports.http !== undefined)).toBe(true);
+
+    await adapter.scale('burner', 0).catch(() => {});
+  });
+});
