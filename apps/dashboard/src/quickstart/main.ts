@@ -17,6 +17,11 @@ import { QUICKSTART_CONTEXTS, type Quickstart, startQuickstart } from './quickst
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DEFAULT_STATE_DIR = fileURLToPath(new URL('../../../../.berth-state/quickstart/', import.meta.url));
+/** startDevcluster's options as this program's flags, for its errors. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  mesosPort: '--mesos-port',
+  kubePort: '--kube-port',
+};
 /** How long stopping may take before the program gives up waiting (it still exits). */
 const STOP_DEADLINE_MS = 30_000;
 
@@ -161,7 +166,13 @@ main().then(
   (error: unknown) => {
     if (isBerthError(error)) {
       process.stderr.write(`error: ${error.message.replace(/^\[berth\] (\[[^\]]+\] )?/, '')}\n`);
-      if (error.hint !== undefined) process.stderr.write(`hint: ${error.hint}\n`);
+      const flag = FLAG_OF_OPTION[String(error.details.option)];
+      if (error.code === 'CONFLICT' && flag !== undefined) {
+        // A busy port: name this program's flag rather than the library option.
+        process.stderr.write(
+          `hint: stop what listens on port ${String(error.details.port)}, or run pnpm start ${flag} <port> (0 picks a free one)\n`,
+        );
+      } else if (error.hint !== undefined) process.stderr.write(`hint: ${error.hint}\n`);
     } else {
       process.stderr.write(
         `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
