@@ -9,7 +9,7 @@ export type {
   ScoredNode,
   UnplaceableExplanation,
 } from './explanation.ts';
-export { type CycleOptions, type CycleResult, Framework } from './framework.ts';
+export { type CycleOptions, type CycleResult, Framework, NodeStatuses } from './framework.ts';
 export {
   type Placement,
   type PlacementResult,
@@ -20,7 +20,9 @@ export {
 } from './place.ts';
 export {
   type AnyPlugin,
+  type BatchPlugin,
   type FilterPlugin,
+  type FrameworkHandle,
   MAX_NODE_SCORE,
   MIN_NODE_SCORE,
   type NodeStatusMap,
@@ -111,7 +113,9 @@ export {
   type Assumption,
   type AttributeColumn,
   createSnapshot,
+  type Eviction,
   type NodeView,
+  type PriorityTotals,
   type ResourceColumn,
   type RunningTask,
   Snapshot,

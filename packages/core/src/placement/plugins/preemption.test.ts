@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../cluster/errors.ts';
+import { PortRanges } from '../../resources/index.ts';
 import { CycleState } from '../cycle-state.ts';
+import { NodeStatuses } from '../framework.ts';
 import { place, resolveFramework } from '../place.ts';
 import type { PlacementContext } from '../plugin.ts';
 import { defaultRegistry } from '../profiles.ts';
@@ -237,6 +239,44 @@ describe('DefaultPreemption', () => {
     const bound = bindPreemption(resolveFramework(withCustom, registry));
     const r2 = place([preemptor(100, 1000)], createSnapshot(nodes), bound);
     expect(r2.unplaceable[0]!.explanation.postFilter?.nominatedNodeId).toBe('b');
+  });
+
+  it('evicts the lower-priority holder of a fixed host port the task needs, and only it', () => {
+    const nodes = [
+      {
+        ...node('a', 4000, [running('web-0', 1, 500, { ports: [8080] }), running('big-0', 0, 500)]),
+        freePorts: PortRanges.parse('9000-9001'),
+      },
+    ];
+    const task = preemptor(100, 1000, { ports: [{ name: 'http', hostPort: 8080 }] });
+    expect(outcome(nodes, task)).toMatchObject({ nominatedNodeId: 'a', victims: ['web-0'] });
+  });
+
+  it('frees dynamic host ports by eviction when the node has too few left', () => {
+    const nodes = [
+      { ...node('a', 4000, [running('x-0', 5, 100, { ports: [9000, 9001] }), running('y-0', 1, 100)]) },
+      {
+        ...node('b', 4000, [running('z-0', 3, 100, { ports: [9100] })]),
+        freePorts: PortRanges.parse('9200'),
+      },
+    ];
+    const task = preemptor(100, 1000, { ports: [{ name: 'a' }, { name: 'b' }] });
+    // b needs only z-0 (priority 3) to go; a would need x-0 (priority 5).
+    expect(outcome(nodes, task)).toMatchObject({ nominatedNodeId: 'b', victims: ['z-0'] });
+  });
+
+  it('reads the failed cycle statuses by node index and by id (NodeStatuses)', () => {
+    const snapshot = createSnapshot([node('a', 1000, []), node('b', 1000, [])]);
+    const statuses = new NodeStatuses(snapshot);
+    statuses.set(1, unschedulable('too small'));
+    statuses.set(1, unschedulable('still too small'));
+    expect(statuses.size).toBe(1);
+    expect(statuses.at(1)?.reasons).toEqual(['still too small']);
+    expect(statuses.get('b')).toBe(statuses.at(1));
+    expect(statuses.has('a')).toBe(false);
+    expect(statuses.get('nope')).toBeUndefined();
+    expect([...statuses.keys()]).toEqual(['b']);
+    expect(new Map(statuses).get('b')?.reasons).toEqual(['still too small']);
   });
 
   it('refuses bad args with the field and the fix', () => {

@@ -383,6 +383,8 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       return a < b;
     };
 
+    // A task holding a host port the new task needs fixed must go.
+    const fixed = task.fixedPorts.length > 0 ? new Set(task.fixedPorts) : undefined;
     const pool = new NodeHeap(n, (x, y) => better(x, y));
     const examine = (node: number): void => {
       const st = statuses.get(s.ids[node]!);
@@ -427,7 +429,8 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         return;
       }
       // Running tasks record their host ports, so evictions free them.
-      let fits = task.ports.length <= s.freePortCount[node]! + freedPorts;
+      let portSlack = s.freePortCount[node]! + freedPorts - task.ports.length;
+      let fits = portSlack >= 0;
       if (fits) for (let k = 0; k < 4; k++) if (slack[k]! < 0) fits = false;
       if (fits) for (let k = 0; k < ext.length; k++) if (extSlack[k]! < 0) fits = false;
       if (!fits) {
@@ -469,8 +472,11 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
           if (flags[i] !== pass) continue;
           const t = lower[i]!;
           const q = t.requests ?? ZERO;
-          if (fitsIn(q, slack, ext, extSlack)) {
+          const held = t.ports?.length ?? 0;
+          const blocks = fixed !== undefined && held > 0 && t.ports!.some((x) => fixed.has(x));
+          if (!blocks && held <= portSlack && fitsIn(q, slack, ext, extSlack)) {
             take(q, slack, ext, extSlack);
+            portSlack -= held;
             continue;
           }
           count++;
@@ -537,10 +543,12 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       const c3 = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
       const c4 = s.freePortCount[node]! - task.ports.length;
       const enough = (j: number) =>
-        c0 + t.cpu[j]! >= 0 && c1 + t.memory[j]! >= 0 && c2 + t.disk[j]! >= 0 && c3 + t.gpus[j]! >= 0;
-      // Ports count for "short" (as in examine) but not for the bound: proposals reprieve on
-      // resources only.
-      if (!enough(below) || c4 + t.ports[below]! < 0) {
+        c0 + t.cpu[j]! >= 0 &&
+        c1 + t.memory[j]! >= 0 &&
+        c2 + t.disk[j]! >= 0 &&
+        c3 + t.gpus[j]! >= 0 &&
+        c4 + t.ports[j]! >= 0;
+      if (!enough(below)) {
         short++;
         continue;
       }
