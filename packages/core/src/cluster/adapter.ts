@@ -3,6 +3,7 @@
  * the Mesos and Kubernetes adapters (and third-party ones) implement it and prove it with the
  * conformance suite in `@berth/adapter-testkit`.
  */
+import type { EndpointEvent, EndpointWatchOptions } from '../discovery/index.ts';
 import type { Resources } from '../resources/index.ts';
 import type { BerthDocument } from '../spec/index.ts';
 import type { AbortSignalLike } from './clock.ts';
@@ -222,6 +223,11 @@ export interface ClusterEvent {
   readonly service?: string;
   /** For `TaskStateChanged`: the new state. */
   readonly state?: TaskState;
+  /**
+   * Structured facts behind the message, JSON-serialisable (e.g. an autoscaling decision's
+   * utilization, current and desired replicas, and limiting reason). Never secrets.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,6 +275,15 @@ export interface ClusterAdapter extends AsyncDisposable {
   scale(service: string, replicas: number): Promise<void>;
   /** The RUNNING replicas of a Service, with host and ports. */
   endpoints(service: string): Promise<Endpoint[]>;
+  /**
+   * A Service's endpoint changes (`added` / `changed` / `removed`) as replicas start, turn
+   * healthy or unhealthy, and end. Optional: adapters with the `serviceDiscovery` capability
+   * should provide it; callers fall back to polling `endpoints()` when it is absent.
+   */
+  watchEndpoints?(
+    service: string,
+    options?: Omit<EndpointWatchOptions, 'service'>,
+  ): AsyncIterable<EndpointEvent>;
 
   /** A task's output; throws UNSUPPORTED without the `logs` capability. */
   logs(taskId: string, options?: LogOptions): AsyncIterable<LogLine>;
