@@ -15,6 +15,8 @@ import {
   type TimerHandle,
 } from '@berth/core';
 import type { Engine, EngineEvent, EngineNode, TaskLaunch } from '../engine/index.ts';
+import { HEALTH_REASON, HealthChecker, parseHealthCheck } from './health-check.ts';
+import { probeFor } from './health-probes.ts';
 import type { EventStream } from './streams.ts';
 import {
   agentResources,
@@ -124,6 +126,12 @@ export interface TaskRec {
   released: boolean;
   /** Reported LOST to a framework that is not partition-aware: later engine news is ignored. */
   abandoned: boolean;
+  /** The CommandInfo environment the task was launched with (COMMAND health checks get it too). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The running health check (from TASK_RUNNING until the task stops running). */
+  health: HealthChecker | undefined;
+  /** Killed after `consecutive_failures` failed health checks: TASK_KILLED carries `healthy: false`. */
+  killedByHealth: boolean;
 }
 
 export interface UpdateFaults {
@@ -186,8 +194,10 @@ export class MesosCluster {
     for (const o of this.offers.values()) if (o.timer !== undefined) this.clock.clearTimeout(o.timer);
     for (const fw of this.frameworks.values()) {
       if (fw.failoverTimer !== undefined) this.clock.clearTimeout(fw.failoverTimer);
-      for (const t of fw.tasks.values())
+      for (const t of fw.tasks.values()) {
         if (t.retryTimer !== undefined) this.clock.clearTimeout(t.retryTimer);
+        this.#stopHealth(t);
+      }
     }
   }
 
@@ -810,6 +820,10 @@ export class MesosCluster {
     if (info.command === undefined && info.executor === undefined && info.container === undefined) {
       return 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present';
     }
+    if (info.health_check !== undefined) {
+      const check = parseHealthCheck(info.health_check);
+      if (typeof check === 'string') return `Task uses invalid health check: ${check}`;
+    }
     return undefined;
   }
 
@@ -843,6 +857,9 @@ export class MesosCluster {
       lastAcked: undefined,
       released: false,
       abandoned: false,
+      env: launch.env ?? {},
+      health: undefined,
+      killedByHealth: false,
     };
     const prev = fw.tasks.get(taskId);
     if (prev !== undefined) fw.completed.push(prev);
@@ -911,6 +928,7 @@ export class MesosCluster {
 
   #onTaskStatus(rec: TaskRec, status: TaskStatus): void {
     const fw = this.frameworks.get(rec.frameworkId);
+    if (status.state !== 'RUNNING') this.#stopHealth(rec);
     if (isTerminal(status.state)) this.#releaseTask(rec);
     if (fw === undefined || rec.abandoned) return;
     const pa = fw.capabilities.has('PARTITION_AWARE');
@@ -925,6 +943,7 @@ export class MesosCluster {
         if (rec.state === 'TASK_STAGING') this.#queueUpdate(rec, { state: 'TASK_STARTING' });
         if (rec.state === 'TASK_LOST' && !pa) return;
         this.#queueUpdate(rec, { state: 'TASK_RUNNING', ...extra(status) });
+        this.#startHealth(rec);
         return;
       case 'KILLING':
         if (fw.capabilities.has('TASK_KILLING_STATE')) this.#queueUpdate(rec, { state: 'TASK_KILLING' });
@@ -946,6 +965,8 @@ export class MesosCluster {
         this.#queueUpdate(rec, {
           state: 'TASK_KILLED',
           message: signalWords(status.message ?? 'Command terminated'),
+          // As Mesos' command executor marks a kill its health check asked for (no reason is set).
+          ...(rec.killedByHealth ? { healthy: false } : {}),
         });
         return;
       case 'ERROR':
@@ -981,6 +1002,76 @@ export class MesosCluster {
     }
   }
 
+  // ------------------------------------------------------------------------------------------
+  // Health checks
+
+  /**
+   * Starts the task's health check once it runs. Process tasks are probed for real (COMMAND in the
+   * sandbox with the task's environment, HTTP/TCP against its node's address); simulated tasks have
+   * nothing to probe and pass every check, so they report one synthetic healthy result after
+   * `delay_seconds`.
+   */
+  #startHealth(rec: TaskRec): void {
+    if (rec.health !== undefined || rec.copied.health_check === undefined) return;
+    const spec = parseHealthCheck(rec.copied.health_check);
+    const et = this.engine.task(rec.taskId);
+    if (typeof spec === 'string' || et === undefined) return;
+    const node = this.engine.node(rec.nodeId);
+    const host = node?.address ?? '127.0.0.1';
+    const probe =
+      et.mode === 'process'
+        ? probeFor(spec, { host, cwd: et.sandbox, env: this.#taskEnv(rec, host, et.ports, et.sandbox) })
+        : async () => true;
+    rec.health = new HealthChecker({
+      spec,
+      clock: this.clock,
+      probe,
+      onResult: (r) => {
+        if (rec.state !== 'TASK_RUNNING' || rec.abandoned) return;
+        const last = rec.latest;
+        this.#queueUpdate(rec, {
+          state: 'TASK_RUNNING',
+          ...(typeof last?.message === 'string' ? { message: last.message } : {}),
+          reason: HEALTH_REASON,
+          healthy: r.healthy,
+        });
+        if (r.killTask) {
+          rec.killedByHealth = true;
+          this.#stopHealth(rec);
+          void this.engine.kill(rec.taskId).catch(() => undefined);
+        }
+      },
+    });
+  }
+
+  #stopHealth(rec: TaskRec): void {
+    rec.health?.stop();
+    rec.health = undefined;
+  }
+
+  /** The environment the engine gave the task's process (COMMAND checks run with it). */
+  #taskEnv(
+    rec: TaskRec,
+    host: string,
+    ports: readonly number[],
+    sandbox: string | undefined,
+  ): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    env.HOST = host;
+    env.PORTS = ports.join(',');
+    ports.forEach((p, i) => {
+      env[`PORT${i}`] = String(p);
+    });
+    if (ports.length > 0) env.PORT = String(ports[0]);
+    env.MESOS_TASK_ID = rec.taskId;
+    env.BERTH_TASK_ID = rec.taskId;
+    env.BERTH_NODE_ID = rec.nodeId;
+    Object.assign(env, rec.env);
+    if (sandbox !== undefined) env.MESOS_SANDBOX = sandbox;
+    return env;
+  }
+
   #statusBase(rec: TaskRec): JsonObject {
     return {
       task_id: { value: rec.taskId },
@@ -1003,7 +1094,10 @@ export class MesosCluster {
   }
 
   /** An agent-side update: gets a uuid, is retried until acknowledged, one in flight per task. */
-  #queueUpdate(rec: TaskRec, u: { state: string; message?: string; reason?: string; source?: string }): void {
+  #queueUpdate(
+    rec: TaskRec,
+    u: { state: string; message?: string; reason?: string; source?: string; healthy?: boolean },
+  ): void {
     const base = this.#statusBase(rec);
     const status: JsonObject = {
       task_id: base.task_id!,
@@ -1015,6 +1109,7 @@ export class MesosCluster {
       executor_id: base.executor_id!,
       timestamp: this.clock.now() / 1000,
       uuid: newUuidBytes(),
+      ...(u.healthy === undefined ? {} : { healthy: u.healthy }),
       container_status: this.#containerStatus(rec),
     };
     rec.state = u.state;
@@ -1123,6 +1218,7 @@ export class MesosCluster {
         agent_id: { value: rec.agentId },
         timestamp: this.clock.now() / 1000,
       };
+      if (typeof rec.latest?.healthy === 'boolean') out.healthy = rec.latest.healthy;
       if (rec.latest?.container_status !== undefined) out.container_status = rec.latest.container_status;
       return out;
     };
