@@ -58,6 +58,26 @@ export interface PriorityTotals {
   readonly disk: Float64Array;
   readonly gpus: Float64Array;
   readonly ports: Float64Array;
+  /** Start times in the order of `priorities` (-Infinity when unknown). */
+  readonly starts: Float64Array;
+  /**
+   * Per resource (and host ports), the tasks' positions in `priorities` ordered by what they
+   * request, largest first: how few evictions could free an amount (preemption's victim bound).
+   */
+  readonly largestFirst: {
+    readonly cpu: Int32Array;
+    readonly memory: Int32Array;
+    readonly disk: Int32Array;
+    readonly gpus: Int32Array;
+    readonly ports: Int32Array;
+  };
+}
+
+/** Positions 0..k-1 ordered by the step `sums[i + 1] - sums[i]`, largest first (ties by position). */
+function largestSteps(sums: Float64Array, k: number): Int32Array {
+  const order = new Int32Array(k);
+  for (let i = 0; i < k; i++) order[i] = i;
+  return order.sort((a, b) => sums[b + 1]! - sums[b]! - (sums[a + 1]! - sums[a]!) || a - b);
 }
 
 /** A running task with required anti-affinity, and its node. */
@@ -413,24 +433,40 @@ export class Snapshot {
     if (cached !== undefined && this.#totals.at[node] === v) return cached;
     const list = [...this.#tasks[node]!].sort((a, b) => a.priority - b.priority);
     const k = list.length;
-    const t: PriorityTotals = {
-      priorities: new Float64Array(k),
-      cpu: new Float64Array(k + 1),
-      memory: new Float64Array(k + 1),
-      disk: new Float64Array(k + 1),
-      gpus: new Float64Array(k + 1),
-      ports: new Float64Array(k + 1),
-    };
+    const priorities = new Float64Array(k);
+    const cpu = new Float64Array(k + 1);
+    const memory = new Float64Array(k + 1);
+    const disk = new Float64Array(k + 1);
+    const gpus = new Float64Array(k + 1);
+    const ports = new Float64Array(k + 1);
+    const starts = new Float64Array(k);
     for (let i = 0; i < k; i++) {
       const task = list[i]!;
       const r = task.requests;
-      t.priorities[i] = task.priority;
-      t.cpu[i + 1] = t.cpu[i]! + (r?.cpu ?? 0);
-      t.memory[i + 1] = t.memory[i]! + (r?.memory ?? 0);
-      t.disk[i + 1] = t.disk[i]! + (r?.disk ?? 0);
-      t.gpus[i + 1] = t.gpus[i]! + (r?.gpus ?? 0);
-      t.ports[i + 1] = t.ports[i]! + (task.ports?.length ?? 0);
+      priorities[i] = task.priority;
+      starts[i] = task.startTime ?? Number.NEGATIVE_INFINITY;
+      cpu[i + 1] = cpu[i]! + (r?.cpu ?? 0);
+      memory[i + 1] = memory[i]! + (r?.memory ?? 0);
+      disk[i + 1] = disk[i]! + (r?.disk ?? 0);
+      gpus[i + 1] = gpus[i]! + (r?.gpus ?? 0);
+      ports[i + 1] = ports[i]! + (task.ports?.length ?? 0);
     }
+    const t: PriorityTotals = {
+      priorities,
+      cpu,
+      memory,
+      disk,
+      gpus,
+      ports,
+      starts,
+      largestFirst: {
+        cpu: largestSteps(cpu, k),
+        memory: largestSteps(memory, k),
+        disk: largestSteps(disk, k),
+        gpus: largestSteps(gpus, k),
+        ports: largestSteps(ports, k),
+      },
+    };
     this.#totals.byNode[node] = t;
     this.#totals.at[node] = v;
     return t;

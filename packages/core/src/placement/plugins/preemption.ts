@@ -153,6 +153,29 @@ function take(r: PlacementResources, slack: Float64Array, ext: readonly string[]
   for (let k = 0; k < ext.length; k++) extSlack[k]! -= r.extended.get(ext[k]!) ?? 0;
 }
 
+/** Statuses readable by node index (the framework's `NodeStatuses`). */
+interface IndexedStatuses {
+  at(node: number): Status | undefined;
+}
+
+/**
+ * The fewest tasks (among positions below `below`) whose steps of `sums`, largest first as
+ * `byStep` lists them, add up to `need` (0 when nothing is needed).
+ */
+function fewest(byStep: Int32Array, sums: Float64Array, below: number, need: number): number {
+  if (need <= 0) return 0;
+  let got = 0;
+  let k = 0;
+  for (let i = 0; i < byStep.length; i++) {
+    const at = byStep[i]!;
+    if (at >= below) continue;
+    got += sums[at + 1]! - sums[at]!;
+    k++;
+    if (got >= need) return k;
+  }
+  return k;
+}
+
 /** A binary heap of node indexes, best first by `better`. */
 class NodeHeap {
   readonly #items: Int32Array;
@@ -513,13 +536,20 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     // proposal found, so the cost follows the candidate nodes rather than every running task.
     const prune = !skipNominated && ext.length === 0;
     const bound = new Float64Array(n);
+    const sumBound = new Float64Array(n);
+    const countBound = new Int32Array(n);
+    const startBound = new Float64Array(n);
     const order: number[] = [];
+    const byIndex =
+      typeof (statuses as Partial<IndexedStatuses>).at === 'function'
+        ? (statuses as unknown as IndexedStatuses)
+        : undefined;
     for (let node = 0; node < n; node++) {
       if (!prune) {
         examine(node);
         continue;
       }
-      const st = statuses.get(s.ids[node]!);
+      const st = byIndex !== undefined ? byIndex.at(node) : statuses.get(s.ids[node]!);
       if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
         unresolvable++;
         continue;
@@ -542,13 +572,20 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       const c2 = disk.alloc[node]! - disk.used[node]! - r.disk;
       const c3 = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
       const c4 = s.freePortCount[node]! - task.ports.length;
-      const enough = (j: number) =>
-        c0 + t.cpu[j]! >= 0 &&
-        c1 + t.memory[j]! >= 0 &&
-        c2 + t.disk[j]! >= 0 &&
-        c3 + t.gpus[j]! >= 0 &&
-        c4 + t.ports[j]! >= 0;
-      if (!enough(below)) {
+      const tc = t.cpu;
+      const tm = t.memory;
+      const td = t.disk;
+      const tg = t.gpus;
+      const tp = t.ports;
+      if (
+        !(
+          c0 + tc[below]! >= 0 &&
+          c1 + tm[below]! >= 0 &&
+          c2 + td[below]! >= 0 &&
+          c3 + tg[below]! >= 0 &&
+          c4 + tp[below]! >= 0
+        )
+      ) {
         short++;
         continue;
       }
@@ -556,23 +593,79 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       hi = below;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (enough(mid)) hi = mid;
+        if (
+          c0 + tc[mid]! >= 0 &&
+          c1 + tm[mid]! >= 0 &&
+          c2 + td[mid]! >= 0 &&
+          c3 + tg[mid]! >= 0 &&
+          c4 + tp[mid]! >= 0
+        )
+          hi = mid;
         else lo = mid + 1;
       }
       // `lo` tasks must go at least; evicting all of a level costs that level's priority.
-      bound[node] = lo === 0 ? Number.NEGATIVE_INFINITY : pr[lo - 1]!;
+      const b = lo === 0 ? Number.NEGATIVE_INFINITY : pr[lo - 1]!;
+      bound[node] = b;
+      // Fewest victims: per resource, the largest lower-priority requests taken first; each
+      // victim adds at least the offset plus one of the lowest priorities to the sum.
+      let m = 0;
+      let latest = Number.POSITIVE_INFINITY;
+      if (lo > 0) {
+        const lf = t.largestFirst;
+        m = fewest(lf.cpu, tc, below, -c0);
+        if (c1 < 0) m = Math.max(m, fewest(lf.memory, tm, below, -c1));
+        if (c2 < 0) m = Math.max(m, fewest(lf.disk, td, below, -c2));
+        if (c3 < 0) m = Math.max(m, fewest(lf.gpus, tg, below, -c3));
+        if (c4 < 0) m = Math.max(m, fewest(lf.ports, tp, below, -c4));
+        // When the highest victim is at the bound, its earliest start is at most the latest
+        // start of the tasks at that level.
+        latest = Number.NEGATIVE_INFINITY;
+        for (let i = lo - 1; i >= 0 && pr[i] === b; i--) if (t.starts[i]! > latest) latest = t.starts[i]!;
+        for (let i = lo; i < below && pr[i] === b; i++) if (t.starts[i]! > latest) latest = t.starts[i]!;
+      }
+      let least = 0;
+      for (let i = 0; i < m; i++) least += pr[i]! + PRIORITY_OFFSET;
+      sumBound[node] = least;
+      countBound[node] = m;
+      startBound[node] = latest;
       order.push(node);
     }
-    order.sort((a, b) => bound[a]! - bound[b]! || a - b);
+    // Each node's best possible key (no violations, then the bounds) is a lower bound of its
+    // real key in the ranking order, so nodes are examined in that order.
+    order.sort(
+      (a, b) =>
+        bound[a]! - bound[b]! ||
+        sumBound[a]! - sumBound[b]! ||
+        countBound[a]! - countBound[b]! ||
+        (startBound[a] === startBound[b] ? 0 : startBound[a]! > startBound[b]! ? -1 : 1) ||
+        a - b,
+    );
     let at = 0;
     /** The best unverified proposal, examining bounded nodes while one of them could beat it. */
     const nextProposal = (): number => {
       for (;;) {
         const top = pool.peek();
-        const limit = top < 0 || kViol[top]! > 0 ? Number.POSITIVE_INFINITY : kHigh[top]!;
-        if (at < order.length && bound[order[at]!]! <= limit) {
-          examine(order[at++]!);
-          continue;
+        if (at < order.length) {
+          const next = order[at]!;
+          const could =
+            top < 0 ||
+            kViol[top]! > 0 ||
+            compareKeys(
+              {
+                violations: 0,
+                highest: bound[next]!,
+                sum: sumBound[next]!,
+                count: countBound[next]!,
+                earliestHighest: startBound[next]!,
+                node: next,
+              },
+              keyOf(top),
+            ) <= 0;
+          if (could) {
+            examine(next);
+            at++;
+            continue;
+          }
         }
         return pool.pop();
       }
