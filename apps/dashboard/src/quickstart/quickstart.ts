@@ -63,7 +63,7 @@ export interface SubmittedWorkload {
   readonly context: string;
   /** `taskId: outcome` per submitted document. */
   readonly results: readonly { readonly taskId: string; readonly outcome: string }[];
-  /** Tasks the placement engine could not place, with its explanation. */
+  /** Tasks the backend reports PENDING as Unschedulable, with the placement engine's explanation. */
   readonly unplaceable: readonly { readonly taskId: string; readonly message: string }[];
 }
 
@@ -170,6 +170,20 @@ async function submitThroughDashboard(
   return body as SubmitView;
 }
 
+/** The tasks a backend reports as Unschedulable, once it has had a moment to try (at most 5 s). */
+async function unschedulable(
+  adapter: DashboardContext['adapter'],
+): Promise<{ taskId: string; message: string }[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const pending = (await adapter.tasks())
+      .filter((t) => t.state === 'PENDING' && t.reason === 'Unschedulable')
+      .map((t) => ({ taskId: t.taskId, message: t.message ?? '' }));
+    if (pending.length > 0 || Date.now() > deadline) return pending;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     throw new BerthError('TIMEOUT', 'the quick start was interrupted while starting', {
@@ -262,7 +276,6 @@ export async function startQuickstart(options: QuickstartOptions): Promise<Quick
     for (const ctx of contexts) {
       const expand = ctx.backend === 'kubernetes' && !withControllers;
       const results: { taskId: string; outcome: string }[] = [];
-      const unplaceable: { taskId: string; message: string }[] = [];
       for (const example of examples) {
         if (expand && example.documents.some((d) => d.kind !== 'Task')) {
           // Without Deployment/Job controllers nothing would create the pods: run them as tasks.
@@ -273,9 +286,8 @@ export async function startQuickstart(options: QuickstartOptions): Promise<Quick
         }
         const view = await submitThroughDashboard(dashboard, ctx.name, example.yaml);
         for (const r of view.results) results.push({ taskId: r.taskId, outcome: r.outcome });
-        for (const u of view.plan.unplaceable) unplaceable.push({ taskId: u.taskId, message: u.message });
       }
-      submitted.push({ context: ctx.name, results, unplaceable });
+      submitted.push({ context: ctx.name, results, unplaceable: await unschedulable(ctx.adapter) });
       progress(
         `submitted to ${ctx.name}: ${results.map((r) => r.taskId).join(', ')}` +
           (expand ? ' (no Deployment/Job controllers on this face yet: replicas and workers as tasks)' : ''),

@@ -18,7 +18,12 @@ const CONTEXTS = ['devcluster-mesos', 'devcluster-k8s'] as const;
 /** The program `pnpm start` runs once its build step is done: the start script after its last `&&`. */
 function startCommand(): string[] {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const last = pkg.scripts.start.split('&&').at(-1)!.trim().split(/\s+/);
+  const last = pkg.scripts.start
+    .split('&&')
+    .at(-1)!
+    .trim()
+    .replace(/^exec /, '')
+    .split(/\s+/);
   expect(last[0]).toBe('node');
   return last.slice(1);
 }
