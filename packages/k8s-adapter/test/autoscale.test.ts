@@ -1,7 +1,10 @@
 /**
  * Autoscaling end to end in delegate mode: the adapter creates an autoscaling/v2 (or v2beta2) HPA,
  * devcluster's HPA controller scales the Deployment from the virtual kubelet's metrics.k8s.io
- * (cpu from /proc of real processes), and the endpoint watch follows the replicas up.
+ * (cpu from /proc of real processes), and the endpoint watch follows the replicas up and, once the
+ * burn stops, back down. metrics.k8s.io cpu is in nanocores: an idle shell loop reports about
+ * `1000000n` (1 millicore), not one cpu. The kubelet samples every second here so that the sample
+ * after the burn stops does not straddle a long burning stretch.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-k8s-autoscale-'));
   cluster = await startKubeTestCluster({
+    metricsIntervalSeconds: 1,
     controllers: {
       onError: () => {},
       hpa: { syncPeriodMs: 500, decide: { cpuInitializationPeriodMs: 1500, initialReadinessDelayMs: 500 } },
@@ -40,8 +44,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeout: 40_000 }, () => {
-  it('creates the HPA, which scales a cpu-burning service to max, and the endpoint watch sees each replica added', async () => {
+describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeout: 60_000 }, () => {
+  it('creates the HPA, which scales a cpu-burning service to max and back to min when the burn stops, and the endpoint watch follows', async () => {
     const flag = join(dir, 'burn');
     writeFileSync(flag, '');
     const burn = `while :; do if [ -e '${flag}' ]; then :; else sleep 1; fi; done`;
@@ -112,11 +116,30 @@ describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeou
     const running = await adapter.tasks({ service: 'burner', states: ['RUNNING'] });
     expect(running.length).toBe(3);
 
+    // The load stops: after the 3 s scale-down window the HPA goes back to minReplicas.
+    rmSync(flag);
+    const stoppedAt = Date.now();
+    await waitFor('1 endpoint', async () => ((await count()) === 1 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(3000);
+    const status = await adapter
+      .getClient()
+      .client.request<{ status: { desiredReplicas: number } }>(
+        'GET',
+        `/apis/autoscaling/${version}/namespaces/default/horizontalpodautoscalers/burner`,
+      );
+    expect(status.status.desiredReplicas).toBe(1);
+    await waitFor('2 endpoints removed', () =>
+      seen.filter((e) => e.type === 'removed').length >= 2 ? true : undefined,
+    );
+
     watching.abort();
     await watchDone;
     const added = new Set(seen.filter((e) => e.type === 'added').map((e) => e.endpoint.taskId));
     const removed = new Set(seen.filter((e) => e.type === 'removed').map((e) => e.endpoint.taskId));
     expect(added.size).toBeGreaterThanOrEqual(3);
+    expect(removed.size).toBeGreaterThanOrEqual(2);
     for (const id of removed) expect(added.has(id)).toBe(true);
     expect(seen.every((e) => e.endpoint.ports.http !== undefined)).toBe(true);
 

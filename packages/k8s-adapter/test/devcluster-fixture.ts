@@ -36,6 +36,8 @@ export interface KubeTestClusterOptions {
   readonly nodes?: number;
   /** devcluster's controllers (default scheduler, Deployment/ReplicaSet/Job/EndpointSlice/GC/HPA); default on. */
   readonly controllers?: KubeClusterOptions['controllers'];
+  /** How often the virtual kubelet samples container cpu for metrics.k8s.io (default 10 s). */
+  readonly metricsIntervalSeconds?: number;
 }
 
 /**
@@ -68,6 +70,9 @@ export async function startKubeTestCluster(options: KubeTestClusterOptions = {})
     kubeConfig: kubeConfig(),
     engine,
     heartbeatSeconds: 1,
+    ...(options.metricsIntervalSeconds === undefined
+      ? {}
+      : { metricsIntervalSeconds: options.metricsIntervalSeconds }),
     leaseDurationSeconds: 10,
     backoff: { initialMs: 200, maxMs: 1000 },
     onError: () => {},
