@@ -74,14 +74,15 @@ import { describeDecision } from './describe-decision.ts';
 import { type MesosCredentials, MesosHttp, type MesosTlsOptions } from './mesos-http.ts';
 import { MesosOperatorClient } from './operator-client.ts';
 import type {
-  AgentInfo,
   Task as MesosTask,
   TaskStatus as MesosTaskStatus,
   Offer,
   OfferOperation,
   TaskInfo,
 } from './proto/common.ts';
+import type { OperatorAgent } from './proto/master.ts';
 import type { SchedulerEvent } from './proto/scheduler.ts';
+import { agentUrlFromPid, hostPortsOfTask, statusTimes } from './restore-view.ts';
 import { agentBaseUrl, MesosSandboxFiles, sandboxPath } from './sandbox-files.ts';
 import { type MesosLogger, MesosSchedulerDriver } from './scheduler-driver.ts';
 import { hashOf, taskSpecFromJson, taskSpecToJson } from './spec-codec.ts';
@@ -346,6 +347,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
   const services = new Map<string, ServiceState>();
   const jobs = new Map<string, JobState>();
   const agents = new Map<string, { hostname: string; url?: string }>();
+  // Agents speak TLS when the cluster does (libprocess SSL is cluster-wide): follow the masters' scheme.
+  const agentScheme = options.masters.every((m) => m.startsWith('https:')) ? 'https' : 'http';
   const taskSubject = new Subject<TaskStatus>();
   const eventSubject = new Subject<ClusterEvent>();
   const nodeSubject = new Subject<NodeEvent>();
@@ -498,6 +501,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
   const statusOf = (
     rec: Rec,
     patch: Partial<TaskStatus> & Pick<TaskStatus, 'state' | 'rawState'>,
+    /** When it finished / was last updated, if known (restored from the master's statuses). */
+    at: { finished?: number; updated?: number } = {},
   ): TaskStatus => {
     const now = clock.now();
     const agent = rec.agentId === undefined ? undefined : agents.get(rec.agentId);
@@ -513,8 +518,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       timestamps: {
         created: rec.created,
         ...(rec.started === undefined ? {} : { started: rec.started }),
-        ...(terminal ? { finished: now } : {}),
-        updated: now,
+        ...(terminal ? { finished: at.finished ?? now } : {}),
+        updated: at.updated ?? now,
       },
     };
   };
@@ -602,8 +607,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     ...(e.group === undefined ? {} : { group: e.group }),
   });
 
-  const newRec = (e: Expanded, specHash: string): Rec => {
-    const now = clock.now();
+  const newRec = (e: Expanded, specHash: string, created = clock.now()): Rec => {
+    const now = created;
     const rec: Rec = {
       taskId: e.taskId,
       mesosTaskId: e.taskId,
@@ -1177,12 +1182,18 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
 
   /** New tasks into the store (durably) and the queue. */
   const addTasks = (list: readonly Expanded[]) => {
-    const rows = list.map((e) => ({ taskId: e.taskId, specHash: hashFor(e), spec: storedSpec(e) }));
+    const createdAt = clock.now();
+    const rows = list.map((e) => ({
+      taskId: e.taskId,
+      specHash: hashFor(e),
+      spec: storedSpec(e),
+      createdAt,
+    }));
     store.upsertDesired(rows);
     for (const [i, e] of list.entries()) {
       const rec = recs.get(e.taskId);
       if (rec === undefined) {
-        const r = newRec(e, rows[i]!.specHash);
+        const r = newRec(e, rows[i]!.specHash, createdAt);
         publish(r, r.status);
       } else if (rec.goal === 'kill' || isTerminal(rec.status.state)) {
         rec.restarts = 0;
@@ -1298,21 +1309,27 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     const stored: StoredTask[] = store.tasks();
     if (stored.length === 0) return;
     let master: MesosTask[] = [];
-    let agentList: AgentInfo[] = [];
+    let agentList: OperatorAgent[] = [];
     try {
       const st = await operator.getState(closing.signal);
-      master = [...(st.get_tasks?.tasks ?? []), ...(st.get_tasks?.unreachable_tasks ?? [])];
-      agentList = (st.get_agents?.agents ?? []).map((a) => a.agent_info);
+      // Completed tasks too: their sandboxes (logs) and end times outlive them on the agent.
+      master = [
+        ...(st.get_tasks?.completed_tasks ?? []),
+        ...(st.get_tasks?.tasks ?? []),
+        ...(st.get_tasks?.unreachable_tasks ?? []),
+      ];
+      agentList = st.get_agents?.agents ?? [];
     } catch {
       // Reconciliation fills the gaps; ports of running tasks come back with their next status.
     }
     for (const a of agentList) {
-      if (a.id !== undefined && !agents.has(a.id.value)) {
-        agents.set(a.id.value, {
-          hostname: a.hostname,
-          ...(a.port === undefined ? {} : { url: `http://${a.hostname}:${a.port}` }),
-        });
-      }
+      const info = a.agent_info;
+      if (info.id === undefined || agents.has(info.id.value)) continue;
+      // The pid holds the address the agent bound; its hostname need not resolve where Berth runs.
+      const url =
+        agentUrlFromPid(a.pid, agentScheme) ??
+        (info.port === undefined ? undefined : `${agentScheme}://${info.hostname}:${info.port}`);
+      agents.set(info.id.value, { hostname: info.hostname, ...(url === undefined ? {} : { url }) });
     }
     const byMesosId = new Map(master.map((t) => [t.task_id.value, t]));
     for (const t of stored) {
@@ -1325,7 +1342,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
         ...(s.job === undefined ? {} : { job: s.job }),
         ...(s.group === undefined ? {} : { group: s.group }),
       };
-      const rec = newRec(e, t.specHash);
+      const rec = newRec(e, t.specHash, t.createdAt);
       rec.mesosTaskId = t.mesosTaskId;
       const dot = t.mesosTaskId.indexOf('.');
       rec.incarnation = dot < 0 ? 0 : Number(t.mesosTaskId.slice(dot + 1)) || 0;
@@ -1334,10 +1351,20 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       rec.restarts = Math.max(0, t.launchAttempts - 1);
       if (t.agentId !== undefined) rec.agentId = t.agentId;
       const m = byMesosId.get(t.mesosTaskId);
+      const times = statusTimes([
+        ...(m?.statuses ?? []),
+        ...(t.lastStatus === undefined ? [] : [t.lastStatus]),
+      ]);
       if (m !== undefined) {
-        rec.hostPorts = (m.discovery?.ports?.ports ?? []).map((p) => p.number);
+        rec.hostPorts = hostPortsOfTask(e.spec, m);
         rec.agentId = m.agent_id.value;
+        if (m.executor_id !== undefined) rec.executorId = m.executor_id.value;
       }
+      if (times.started !== undefined && t.phase !== 'pending') rec.started = times.started;
+      const at = {
+        ...(times.finished === undefined ? {} : { finished: times.finished }),
+        updated: times.updated ?? t.updatedAt,
+      };
       if (e.job !== undefined) {
         const j = jobs.get(e.job);
         const idx = Number(t.taskId.slice(e.job.length + 1));
@@ -1356,13 +1383,17 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
         const exitCode = exitCodeOf(unified, last.message);
         publish(
           rec,
-          statusOf(rec, {
-            state: unified,
-            rawState: last.state,
-            ...(last.reason === undefined ? {} : { reason: last.reason }),
-            ...(last.message === undefined ? {} : { message: last.message }),
-            ...(exitCode === undefined ? {} : { exitCode }),
-          }),
+          statusOf(
+            rec,
+            {
+              state: unified,
+              rawState: last.state,
+              ...(last.reason === undefined ? {} : { reason: last.reason }),
+              ...(last.message === undefined ? {} : { message: last.message }),
+              ...(exitCode === undefined ? {} : { exitCode }),
+            },
+            at,
+          ),
           true,
         );
         if (unified === 'UNREACHABLE' && rec.goal === 'run') {

@@ -31,6 +31,8 @@ export interface DesiredTask {
   readonly specHash: string;
   /** The spec itself (any JSON), so a restarted process can launch without the caller. */
   readonly spec: unknown;
+  /** When the task was first desired (ms since the epoch); default: the store's clock. */
+  readonly createdAt?: number;
 }
 
 export interface StoredTask extends DesiredTask {
@@ -47,6 +49,8 @@ export interface StoredTask extends DesiredTask {
   /** Last known Mesos state (`TASK_RUNNING`…), undefined before the first update. */
   readonly state: string | undefined;
   readonly lastStatus: TaskStatus | undefined;
+  /** When the task was first desired (ms since the epoch, the store's clock). */
+  readonly createdAt: number;
   readonly updatedAt: number;
 }
 
@@ -105,6 +109,7 @@ interface TaskRow {
   launch_attempts: number;
   state: string | null;
   status: string | null;
+  created_at: number;
   updated_at: number;
 }
 
@@ -193,7 +198,7 @@ export class MesosStateStore {
               `INSERT INTO tasks (task_id, spec_hash, spec, goal, phase, launch_attempts, created_at, updated_at)
                VALUES (?, ?, ?, 'run', 'pending', 0, ?, ?)`,
             )
-            .run(t.taskId, t.specHash, JSON.stringify(t.spec), now, now);
+            .run(t.taskId, t.specHash, JSON.stringify(t.spec), t.createdAt ?? now, now);
           added.push(t.taskId);
         } else if (row.spec_hash === t.specHash && row.goal === 'run') {
           unchanged.push(t.taskId);
@@ -495,6 +500,7 @@ function toStored(row: TaskRow): StoredTask {
     launchAttempts: row.launch_attempts,
     state: row.state ?? undefined,
     lastStatus: row.status ? (JSON.parse(row.status) as TaskStatus) : undefined,
+    createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
