@@ -62,6 +62,11 @@ export interface BerthSchedulerOptions {
   readonly seed?: number;
   /** `false` schedules without a Lease (one scheduler only!); default: elect over `kube-system/berth-scheduler`. */
   readonly leaderElection?: false | LeaderElectionOptions;
+  /**
+   * Binding POSTs in flight at once over the keep-alive connection pool of the scheduler's own
+   * client (default 64; ignored when `client` is given: that client's concurrency applies).
+   */
+  readonly bindConcurrency?: number;
   /** Most pods placed per cycle (default 2000). */
   readonly batchSize?: number;
   /** How long an unschedulable pod waits before it is tried again without a cluster change (default 5 s). */
@@ -123,7 +128,14 @@ export async function startBerthScheduler(options: BerthSchedulerOptions): Promi
         hint: 'Pass a KubeConfig (new KubeConfig().loadFromDefault()) or the adapter client (adapter.getClient()).',
       });
     }
-    client = new KubeClient(options.kubeConfig, { clock });
+    const concurrency = options.bindConcurrency ?? 64;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new BerthError('SPEC_INVALID', `bindConcurrency must be a positive integer, not ${concurrency}`, {
+        component: 'k8s-adapter',
+        hint: 'Pass e.g. bindConcurrency: 64 (binding POSTs in flight at once).',
+      });
+    }
+    client = new KubeClient(options.kubeConfig, { clock, concurrency });
     ownClient = true;
   }
   const kube = client;
