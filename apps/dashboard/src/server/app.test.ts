@@ -1,4 +1,5 @@
 import { createMemoryAdapter, MemoryCluster, waitFor } from '@berth/adapter-testkit';
+import { BerthError } from '@berth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContextOverview, NodePage, SubmitView, TaskDetail, TaskPage } from '../shared/api.ts';
 import { createDashboardApp, type DashboardApp } from './app.ts';
@@ -101,6 +102,37 @@ describe('dashboard API', () => {
     expect(page.rows.map((r) => [r[0], r[1], r[4]])).toEqual([['giant', 'PENDING', 'Unschedulable']]);
     const web = (await (await app.request('/api/contexts/devcluster-mesos/tasks?q=web-')).json()) as TaskPage;
     expect(web.rows.map((r) => r[0])).toEqual(['web-0', 'web-1', 'web-2']);
+  });
+
+  it('shows a pending task without asking the backend for a log it cannot have yet', async () => {
+    const demo = await createDemoContexts({ nodes: 4 });
+    const adapter = demo.contexts[0]!.adapter;
+    let logCalls = 0;
+    // A Kubernetes API server answers 400 for the log of a pod that has no node yet.
+    const strict = new Proxy(adapter, {
+      get(target, key) {
+        if (key === 'logs') {
+          return () => {
+            logCalls++;
+            throw new BerthError('SPEC_INVALID', 'pod giant does not have a host assigned');
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const app = createDashboardApp({
+      version: 'test',
+      contexts: [{ ...demo.contexts[0]!, adapter: strict }],
+    });
+    open.push({ app, demo });
+    await app.hub.ready;
+    const res = await app.request('/api/contexts/devcluster-mesos/tasks/giant');
+    expect(res.status).toBe(200);
+    const detail = (await res.json()) as TaskDetail;
+    expect(detail.status.state).toBe('PENDING');
+    expect(detail.logs).toEqual([]);
+    expect(logCalls).toBe(0);
   });
 
   it('rejects a bad query parameter with 400 naming it', async () => {

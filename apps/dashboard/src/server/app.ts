@@ -335,7 +335,11 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
         .events(ctx.name)
         .filter((e) => e.taskId === id)
         .slice(-50),
-      logs: ctx.adapter.capabilities.has('logs') ? await logTail(ctx.adapter, id) : [],
+      // A task not on a node yet has no log (Kubernetes answers 400 for an unbound pod's log).
+      logs:
+        ctx.adapter.capabilities.has('logs') && status.state !== 'PENDING' && status.nodeId !== undefined
+          ? await logTail(ctx.adapter, id)
+          : [],
     };
     return c.json(detail);
   });

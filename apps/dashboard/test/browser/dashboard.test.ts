@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,13 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/server/start-dashboard.ts';
 import { browserSkipReason, launchChromium } from './browser.ts';
-import { createBrowserTestContexts } from './contexts.ts';
+import {
+  BROWSER_CONTEXTS,
+  createBrowserTestContexts,
+  NODE_COUNT,
+  sleeperTask,
+  taskDocument,
+} from './contexts.ts';
 
 const skipReason = browserSkipReason();
 if (skipReason !== undefined) console.warn(`[dashboard browser tests] skipped: ${skipReason}`);
@@ -16,16 +23,24 @@ if (skipReason !== undefined) console.warn(`[dashboard browser tests] skipped: $
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const VITE_CONFIG = fileURLToPath(new URL('../../vite.config.ts', import.meta.url));
 
-const MESOS = 'devcluster-mesos';
-const KUBE = 'devcluster-kubernetes';
+/** Command lines of live processes that carry the run's marker. */
+function leftoverProcesses(marker: string): string[] {
+  return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(marker) && !line.startsWith('ps '));
+}
 
-function taskYaml(name: string, cpu = '100m'): string {
+const MESOS = BROWSER_CONTEXTS.mesos;
+const KUBE = BROWSER_CONTEXTS.kubernetes;
+const N = NODE_COUNT;
+
+function taskYaml(name: string, marker: string, cpu = '100m'): string {
   return `apiVersion: berth.dev/v1
 kind: Task
 metadata:
   name: ${name}
 spec:
-  command: echo started ${name}; sleep 3600
+  command: echo started ${name}; sleep 3600 # ${marker}
   resources:
     requests: { cpu: "${cpu}", memory: 32Mi }
 `;
@@ -33,7 +48,7 @@ spec:
 
 describe.skipIf(skipReason !== undefined)(
   `dashboard in chromium${skipReason === undefined ? '' : ` (skipped: ${skipReason})`}`,
-  { timeout: 45_000 },
+  { timeout: 60_000 },
   () => {
     let webDir: string;
     let clusters: Awaited<ReturnType<typeof createBrowserTestContexts>>;
@@ -41,6 +56,8 @@ describe.skipIf(skipReason !== undefined)(
     let browser: Awaited<ReturnType<typeof launchChromium>>;
     let context: BrowserContext;
     let page: Page;
+    /** The Mesos face's agent id of each engine node (`node-1` → `…-S0`). */
+    let agentOf: (hostname: string) => string;
 
     beforeAll(async () => {
       webDir = await mkdtemp(join(tmpdir(), 'berth-dashboard-web-'));
@@ -52,6 +69,12 @@ describe.skipIf(skipReason !== undefined)(
         build: { outDir: webDir, emptyOutDir: true, sourcemap: false },
       });
       clusters = await createBrowserTestContexts();
+      const agents = new Map(
+        (await clusters.contexts[0]!.adapter.snapshot()).nodes.map(
+          (n) => [n.hostname ?? n.id, n.id] as const,
+        ),
+      );
+      agentOf = (hostname) => agents.get(hostname) ?? `no agent for ${hostname}`;
       dashboard = await startDashboard({
         contexts: clusters.contexts,
         staticDir: webDir,
@@ -101,14 +124,14 @@ describe.skipIf(skipReason !== undefined)(
     it('shows the nodes of both contexts side by side on the overview', async () => {
       await page.goto(url('/'));
       for (const [ctx, first] of [
-        [MESOS, 'agent-1'],
+        [MESOS, 'node-1'],
         [KUBE, 'node-1'],
       ] as const) {
         const card = page.getByRole('region', { name: new RegExp(`^${ctx}`) });
         const nodes = card.getByRole('list', { name: `Nodes of ${ctx}` });
         await nodes.getByRole('link', { name: new RegExp(`^${first} `) }).waitFor();
-        expect(await nodes.getByRole('listitem').count()).toBe(4);
-        await card.getByText('4 nodes (4 ready, 0 cordoned)', { exact: false }).waitFor();
+        expect(await nodes.getByRole('listitem').count()).toBe(N);
+        await card.getByText(`${N} nodes (${N} ready, 0 cordoned)`, { exact: false }).waitFor();
         expect(await card.locator('figure svg').count()).toBeGreaterThanOrEqual(3);
       }
       await expectAccessible('overview');
@@ -119,11 +142,11 @@ describe.skipIf(skipReason !== undefined)(
       await page.evaluate(() => {
         (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
       });
-      await replaceEditorText(taskYaml('browser-hello'));
+      await replaceEditorText(taskYaml('browser-hello', clusters.marker));
       await page.getByRole('button', { name: 'Preview plan' }).click();
       const plan = page.getByRole('region', { name: 'Plan preview' });
       await plan.getByRole('rowheader', { name: 'browser-hello' }).waitFor();
-      expect(await plan.getByText(/^placed on agent-\d/).count()).toBe(1);
+      expect(await plan.getByText(/^placed on \S+-S\d+\b/).count()).toBe(1);
       await expectAccessible('submit');
       await page.getByRole('button', { name: `Submit to ${MESOS}` }).click();
       const progress = page.getByRole('region', { name: 'Progress' });
@@ -135,9 +158,7 @@ describe.skipIf(skipReason !== undefined)(
       await row.getByText('RUNNING').waitFor();
 
       // A task started behind the page's back shows up live in the open table.
-      await clusters.contexts[0]!.adapter.submit([
-        (await import('../../src/server/demo-contexts.ts')).demoWorkload()[3]!,
-      ]);
+      await clusters.contexts[0]!.adapter.submit([taskDocument(sleeperTask('report', clusters.marker))]);
       await page.getByLabel('Filter').fill('report');
       await page
         .locator('tr[data-task="report"]')
@@ -155,8 +176,8 @@ describe.skipIf(skipReason !== undefined)(
       await page.getByRole('link', { name: 'browser-hello', exact: true }).click();
       await page.getByRole('heading', { level: 1, name: 'Task browser-hello' }).waitFor();
       const placement = page.getByRole('region', { name: 'Placement' });
-      await placement.getByText(/^Placed on agent-\d/).waitFor();
-      expect(await placement.getByRole('listitem').count()).toBe(3);
+      await placement.getByText(/^Placed on \S+-S\d+ /).waitFor();
+      expect(await placement.getByRole('listitem').count()).toBe(N - 1);
       await expectAccessible('task-detail');
       await page.getByRole('button', { name: 'Kill task' }).click();
       await page.getByRole('region', { name: 'Status' }).getByText('KILLED', { exact: true }).waitFor();
@@ -167,10 +188,10 @@ describe.skipIf(skipReason !== undefined)(
 
     it('shows why an unplaceable task stays pending', async () => {
       await page.goto(url(`/submit?ctx=${KUBE}`));
-      await replaceEditorText(taskYaml('browser-giant', '512'));
+      await replaceEditorText(taskYaml('browser-giant', clusters.marker, '512'));
       await page.getByRole('button', { name: 'Preview plan' }).click();
       const plan = page.getByRole('region', { name: 'Plan preview' });
-      await plan.getByText(/^0\/4 nodes available: 4 .*cpu/i).waitFor();
+      await plan.getByText(new RegExp(`^0/${N} nodes available: ${N} .*cpu`, 'i')).waitFor();
       await page.getByRole('button', { name: `Submit to ${KUBE}` }).click();
       await page
         .getByRole('region', { name: 'Progress' })
@@ -179,13 +200,13 @@ describe.skipIf(skipReason !== undefined)(
       const placement = page.getByRole('region', { name: 'Placement' });
       await placement.getByRole('heading', { name: 'Why it is pending' }).waitFor();
       const reasons = placement.getByRole('list', { name: 'Reasons' });
-      expect(await reasons.textContent()).toMatch(/4 of 4 nodes: .*cpu/i);
+      expect(await reasons.textContent()).toMatch(new RegExp(`${N} of ${N} nodes: .*cpu`, 'i'));
       await page.getByRole('region', { name: 'Status' }).getByText('PENDING', { exact: true }).waitFor();
     });
 
     it('reports spec errors from the editor with the field path', async () => {
       await page.goto(url(`/submit?ctx=${MESOS}`));
-      await replaceEditorText(taskYaml('bad').replace('"100m"', 'lots'));
+      await replaceEditorText(taskYaml('bad', clusters.marker).replace('"100m"', 'lots'));
       await page.getByRole('button', { name: 'Preview plan' }).click();
       const alert = page.getByRole('alert');
       await alert.getByText('spec.resources.requests.cpu', { exact: true }).waitFor();
@@ -194,13 +215,13 @@ describe.skipIf(skipReason !== undefined)(
 
     it('moves through the node heat map with the keyboard and opens node detail', async () => {
       await page.goto(url(`/nodes?ctx=${MESOS}`));
-      const map = page.getByRole('application', { name: /Utilization of 4 nodes/ });
+      const map = page.getByRole('application', { name: new RegExp(`Utilization of ${N} nodes`) });
       await map.focus();
       await page.keyboard.press('Home');
-      await page.getByRole('heading', { name: 'Node agent-1' }).waitFor();
+      await page.getByRole('heading', { name: `Node ${agentOf('node-1')}` }).waitFor();
       await page.keyboard.press('ArrowRight');
-      await page.getByRole('heading', { name: 'Node agent-2' }).waitFor();
-      await page.getByRole('table', { name: 'Resources of agent-2' }).waitFor();
+      await page.getByRole('heading', { name: `Node ${agentOf('node-2')}` }).waitFor();
+      await page.getByRole('table', { name: `Resources of ${agentOf('node-2')}` }).waitFor();
       await expectAccessible('nodes');
     });
 
@@ -229,6 +250,14 @@ describe.skipIf(skipReason !== undefined)(
       await page.getByLabel('Context').selectOption('');
       await page.getByLabel('Level').selectOption('info');
       await expectAccessible('events');
+    });
+
+    it('stops every task process of the devcluster when it closes', async () => {
+      // Declared last, so the earlier tests' real processes are running now.
+      expect(leftoverProcesses(clusters.marker).length).toBeGreaterThan(0);
+      await dashboard.close();
+      await clusters.close();
+      expect(leftoverProcesses(clusters.marker)).toEqual([]);
     });
   },
 );

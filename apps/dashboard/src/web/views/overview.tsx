@@ -140,7 +140,8 @@ function ContextCard({ name }: { name: string }) {
               {nodes.data.rows.slice(0, 60).map((r) => (
                 <li key={r[0]}>
                   <Link to="/nodes" search={{ ctx: name, node: r[0] }}>
-                    {r[0]} <span className="muted">{percent(r[5], r[4])}% cpu</span>
+                    {/* Mesos agent ids are opaque: an operator knows the node by its hostname. */}
+                    {r[1] || r[0]} <span className="muted">{percent(r[5], r[4])}% cpu</span>
                   </Link>
                 </li>
               ))}
