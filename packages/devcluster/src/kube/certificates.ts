@@ -1,8 +1,19 @@
 /**
  * A throwaway certificate authority and a serving certificate for the Kubernetes face, made
  * with ECDSA P-256 keys (fast to generate) through WebCrypto and @peculiar/x509.
+ *
+ * It uses the global `crypto` (WebCrypto, global in Node ≥ 19) rather than `node:crypto`'s
+ * `webcrypto` export: @peculiar/x509 is typed against the global WebCrypto types, and packages that
+ * compile this file with the DOM library (the dashboard) see the same types that way.
  */
-import { webcrypto } from 'node:crypto';
+const webcrypto = globalThis.crypto;
+/** What `generateKey` resolves to for an asymmetric algorithm (typed alike under Node and DOM libs). */
+type WebCryptoKey = Awaited<ReturnType<typeof webcrypto.subtle.importKey>>;
+interface KeyPair {
+  readonly publicKey: WebCryptoKey;
+  readonly privateKey: WebCryptoKey;
+}
+
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
@@ -36,13 +47,10 @@ export async function createServingCertificates(
   hosts: readonly string[] = ['127.0.0.1', 'localhost'],
   validDays = 365,
 ): Promise<ServingCertificates> {
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  x509.cryptoProvider.set(webcrypto);
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + validDays * DAY);
-  const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
+  const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as KeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=devcluster-ca',
@@ -59,10 +67,7 @@ export async function createServingCertificates(
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as KeyPair;
   const isIp = (h: string) => /^\d+\.\d+\.\d+\.\d+$/.test(h) || h.includes(':');
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -81,7 +86,7 @@ export async function createServingCertificates(
       ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(
-        hosts.map((h) => (isIp(h) ? { type: 'ip', value: h } : { type: 'dns', value: h })),
+        hosts.map((h): x509.JsonGeneralName => ({ type: isIp(h) ? 'ip' : 'dns', value: h })),
       ),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
