@@ -18,8 +18,6 @@ import {
   taskItems,
 } from './berth-process.ts';
 
-const NEEDS_K8S_LOGS = '@berth/k8s-adapter has no logs capability yet (its logs() throws UNSUPPORTED)';
-
 let stateDir: string;
 let dc: RunningDevcluster;
 let sb: BerthSandbox;
@@ -119,7 +117,7 @@ describe('berth against the Kubernetes face', { timeout: 60_000 }, () => {
     expect(r.stdout).toMatch(/^Exit Code:\s+0$/m);
   });
 
-  it.skip(`prints a task's output [${NEEDS_K8S_LOGS}]`, async () => {
+  it(`prints a task's output`, async () => {
     const r = await sb.berth(['logs', 'hello']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('hello from berth');
