@@ -832,11 +832,13 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       list.push(o);
       offersByAgent.set(o.agent_id.value, list);
     }
-    // The DEFAULT executor of a gang needs room on each agent it lands on.
+    // The DEFAULT executor of a gang needs room on each agent it lands on (only gangs need the sums).
     const used = new Map<string, Resources>();
-    for (const p of result.placements) {
-      const r = byId.get(p.taskId)!;
-      used.set(p.nodeId, (used.get(p.nodeId) ?? Resources.ZERO).add(taskResources(r.spec, p.ports)));
+    if (tasks.some((r) => r.group !== undefined)) {
+      for (const p of result.placements) {
+        const r = byId.get(p.taskId)!;
+        used.set(p.nodeId, (used.get(p.nodeId) ?? Resources.ZERO).add(taskResources(r.spec, p.ports)));
+      }
     }
     const groupAgents = new Map<string, Set<string>>();
     for (const p of result.placements) {

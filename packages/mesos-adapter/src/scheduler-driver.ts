@@ -365,6 +365,8 @@ export class MesosSchedulerDriver {
    * Connection errors and 5xx answers are retried while the subscription lasts.
    */
   async call(body: DistributiveOmit<SchedulerCall, 'framework_id'>): Promise<void> {
+    // Serialised once per framework id, not once per attempt (an ACCEPT body can be large).
+    let json: { frameworkId: string; text: string } | undefined;
     for (let attempt = 0; ; attempt++) {
       const { leader, streamId } = this.#state;
       const frameworkId = this.#frameworkId;
@@ -383,6 +385,9 @@ export class MesosSchedulerDriver {
         );
       }
       const url = leader + SCHEDULER_API_PATH;
+      if (json?.frameworkId !== frameworkId) {
+        json = { frameworkId, text: JSON.stringify({ framework_id: { value: frameworkId }, ...body }) };
+      }
       try {
         const res = await this.#http.request(url, {
           method: 'POST',
@@ -391,7 +396,7 @@ export class MesosSchedulerDriver {
             Accept: 'application/json',
             'Mesos-Stream-Id': streamId,
           },
-          body: JSON.stringify({ framework_id: { value: frameworkId }, ...body }),
+          body: json.text,
           signal: this.#stop.signal,
         });
         if (res.status === 202 || res.status === 200) {

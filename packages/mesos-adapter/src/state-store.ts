@@ -12,7 +12,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BerthError, type BerthErrorIssue } from '@berth/core';
 import type { TaskStatus } from './proto/common.ts';
 
@@ -255,10 +255,12 @@ export class MesosStateStore {
   claimForLaunch(taskIds: readonly string[], placement: { offerId: string; agentId: string }): string[] {
     return this.#tx(() => {
       const claimed: string[] = [];
-      const stmt = this.#db.prepare(
+      // Prepared once per store: every OFFERS round claims through the same statement.
+      this.#claim ??= this.#db.prepare(
         `UPDATE tasks SET phase = 'launching', offer_id = ?, agent_id = ?, launch_attempts = launch_attempts + 1, updated_at = ?
          WHERE task_id = ? AND phase = 'pending' AND goal = 'run'`,
       );
+      const stmt = this.#claim;
       const now = this.#now();
       for (const id of new Set(taskIds)) {
         if (stmt.run(placement.offerId, placement.agentId, now, id).changes === 1) claimed.push(id);
@@ -271,13 +273,16 @@ export class MesosStateStore {
    * {@link claimForLaunch} for a whole offer cycle in one transaction (one disk sync): each claim
    * names its own offer and agent. Returns the claims that were granted, in the order given.
    */
+  #claim: StatementSync | undefined;
   claimMany(claims: readonly LaunchClaim[]): LaunchClaim[] {
     return this.#tx(() => {
       const granted: LaunchClaim[] = [];
-      const stmt = this.#db.prepare(
+      // Prepared once per store: every OFFERS round claims through the same statement.
+      this.#claim ??= this.#db.prepare(
         `UPDATE tasks SET phase = 'launching', offer_id = ?, agent_id = ?, launch_attempts = launch_attempts + 1, updated_at = ?
          WHERE task_id = ? AND phase = 'pending' AND goal = 'run'`,
       );
+      const stmt = this.#claim;
       const now = this.#now();
       const seen = new Set<string>();
       for (const c of claims) {
