@@ -111,25 +111,21 @@ describe('pnpm start (the quick start)', () => {
       `--task-ports=${20_000 + 1000 * Math.floor(Math.random() * 7)}`,
       `--state-dir=${stateDir}`,
     ];
-    child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    const run = startChild(args);
+    child = run.child;
+    const { exited } = run;
+    const output = () => run.stdout();
 
     const url = await until(
       'the dashboard URL',
       async () => {
-        if (child!.exitCode !== null) throw new Error(`quick start exited ${child!.exitCode}: ${stderr}`);
-        return /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
+        if (child!.exitCode !== null)
+          throw new Error(`quick start exited ${child!.exitCode}: ${run.stderr()}`);
+        return /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output())?.[1];
       },
       60_000,
     );
+    const stdout = output();
     expect(stdout).toContain('devcluster-mesos');
     expect(stdout).toContain('devcluster-k8s');
     expect(stdout).toMatch(/kubectl --kubeconfig \S+ get/);
@@ -198,16 +194,60 @@ describe('pnpm start (the quick start)', () => {
 
     process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C in a terminal does: the foreground group
     expect(await exited).toBe(0);
-    expect(stdout).toContain('stopped: no task process is left.');
-    // A process signalled by the quick start's last step may need a moment to finish dying.
-    const survivors = await until(
-      'every process of the quick start to end',
-      async () => {
-        const left = pids.filter(alive);
-        return left.length === 0 ? left : undefined;
-      },
-      3_000,
-    ).catch(() => pids.filter(alive).map((pid) => `${pid} ${commandLine(pid)}`));
-    expect(survivors).toEqual([]);
+    expect(output()).toContain('stopped: no task process is left.');
+    expect(await gone(pids)).toEqual([]);
   }, 90_000);
+
+  it('stops what already started when Ctrl-C comes during the start-up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-quickstart-test-'));
+    const run = startChild([
+      ...startCommand(),
+      '--mesos-port=0',
+      '--kube-port=0',
+      '--dashboard-port=0',
+      `--state-dir=${dir}`,
+    ]);
+    child = run.child;
+    try {
+      await until(
+        'devcluster to be up',
+        async () => (/connecting the Mesos adapter/.test(run.stdout()) ? true : undefined),
+        40_000,
+      );
+      const pids = descendants(run.child.pid!);
+      process.kill(-run.child.pid!, 'SIGINT');
+      expect(await run.exited).toBe(0);
+      expect(run.stdout()).toContain('stopped: no task process is left.');
+      expect(await gone(pids)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
+
+/** The `pids` still running after a short grace (a signalled process may need a moment to finish dying). */
+async function gone(pids: readonly number[]): Promise<string[]> {
+  return await until(
+    'every process of the quick start to end',
+    async () => (pids.some(alive) ? undefined : []),
+    3_000,
+  ).catch(() => pids.filter(alive).map((pid) => `${pid} ${commandLine(pid)}`));
+}
+
+function startChild(args: readonly string[]) {
+  const started = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  started.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  started.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+  return { child: started, exited, stdout: () => stdout, stderr: () => stderr };
+}
