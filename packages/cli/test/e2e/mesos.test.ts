@@ -14,9 +14,6 @@ import {
   taskItems,
 } from './berth-process.ts';
 
-const LOGS_NEED_AGENT_ADDRESS =
-  "@berth/mesos-adapter rebuilds agent URLs from agent_info.hostname when a new process connects; devcluster's agents are named node-N (not resolvable), so logs need the address from the agent's pid";
-
 let engine: Engine;
 let master: MesosMaster;
 let authEngine: Engine;
