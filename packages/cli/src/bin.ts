@@ -2,6 +2,14 @@
 import { processIO } from './io.ts';
 import { runCli } from './program.ts';
 
+// `berth get tasks | head` closes our stdout early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 // Ctrl-C ends watches (-w, logs -f, run --wait) cleanly; a second Ctrl-C exits at once.
 const interrupt = new AbortController();
 process.once('SIGINT', () => {

@@ -59,9 +59,26 @@ export function cores(milli: number): string {
   return frac === 0 ? `${whole}` : `${whole}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
 }
 
-/** `512Mi` for bytes (BinarySI, as Kubernetes prints memory). */
+const BINARY_SUFFIXES = ['Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'] as const;
+
+/**
+ * Bytes for a table cell: the exact Kubernetes quantity when it is short (`512Mi`, `1536Ki`),
+ * otherwise rounded to one decimal in the largest binary unit (`7.8Gi`) — an odd byte count such
+ * as a machine's memory would print as ten digits.
+ */
 export function bytes(n: number): string {
-  return n === 0 ? '0' : (Resources.of({ memory: n }).toQuantities().memory ?? '0');
+  if (n === 0) return '0';
+  const exact = Resources.of({ memory: n }).toQuantities().memory ?? '0';
+  if (exact.length <= 6) return exact;
+  let value = n;
+  let unit = -1;
+  while (value >= 1024 && unit < BINARY_SUFFIXES.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit < 0) return exact;
+  const rounded = Math.round(value * 10) / 10;
+  return `${Number.isInteger(rounded) ? rounded.toFixed(0) : rounded.toFixed(1)}${BINARY_SUFFIXES[unit]}`;
 }
 
 function percent(used: number, total: number): string {
