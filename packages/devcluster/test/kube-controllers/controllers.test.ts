@@ -152,8 +152,13 @@ describe('kube controllers (in-process)', () => {
       .items.map((r) => (r.spec as JsonObject).replicas)
       .sort();
     expect(sets).toEqual([0, 4]);
-    for (const p of podsOf(api, 'app=roll'))
-      expect(((p.spec as JsonObject).containers as JsonObject[])[0]!.image).toBe('busybox:1.37');
+    // A rollout counts as complete while the last old pods are still terminating (as in Kubernetes);
+    // they go once their graceful deletion ends, leaving only pods of the new template.
+    const images = () =>
+      podsOf(api, 'app=roll').map((p) => ((p.spec as JsonObject).containers as JsonObject[])[0]!.image);
+    await until('the old pods to be gone', () =>
+      images().length === 4 && images().every((i) => i === 'busybox:1.37') ? true : undefined,
+    );
   });
 
   it('adopts a matching orphan pod into a ReplicaSet instead of creating another', async () => {
