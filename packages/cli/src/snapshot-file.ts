@@ -21,12 +21,10 @@ import {
   type BerthErrorIssue,
   type ClusterNode,
   type ClusterSnapshot,
-  createSnapshot,
   type NodeTaint,
   Resources,
-  type RunningTask,
   type Snapshot,
-  type SnapshotNodeInput,
+  snapshotFromCluster,
 } from '@berth/core';
 
 export interface SnapshotDocument {
@@ -181,35 +179,5 @@ export function parseSnapshotDocument(raw: unknown, source: string): ClusterSnap
   };
 }
 
-function amounts(r: Resources): SnapshotNodeInput['allocatable'] {
-  return { cpu: r.cpu, memory: r.memory, disk: r.disk, gpus: r.gpus, extended: r.extended };
-}
-
-/** The placement engine's view of an adapter's snapshot. Not-ready nodes take no new tasks. */
-export function toPlacementSnapshot(s: ClusterSnapshot): Snapshot {
-  const byNode = new Map<string, RunningTask[]>();
-  for (const a of s.allocations) {
-    const list = byNode.get(a.nodeId) ?? [];
-    list.push({
-      id: a.taskId,
-      ...(a.service === undefined ? {} : { app: a.service }),
-      tenant: a.tenant,
-      labels: a.service === undefined ? {} : { 'berth.dev/service': a.service },
-      priority: a.priority,
-    });
-    byNode.set(a.nodeId, list);
-  }
-  return createSnapshot(
-    s.nodes.map((n) => ({
-      id: n.id,
-      hostname: n.hostname,
-      labels: n.labels,
-      taints: n.taints,
-      allocatable: amounts(n.allocatable),
-      allocated: amounts(n.allocated),
-      freePorts: n.allocatable.ports.sub(n.allocated.ports),
-      unschedulable: n.unschedulable || !n.ready,
-      tasks: byNode.get(n.id) ?? [],
-    })),
-  );
-}
+/** The placement engine's view of an adapter's snapshot (core's `snapshotFromCluster`). */
+export const toPlacementSnapshot: (s: ClusterSnapshot) => Snapshot = snapshotFromCluster;

@@ -7,6 +7,7 @@ import {
   isTaskState,
   parseDocuments,
   place,
+  snapshotFromCluster,
   toBerthError,
 } from '@berth/core';
 import { Hono } from 'hono';
@@ -33,16 +34,7 @@ import {
 } from './security.ts';
 import { sseResponse } from './sse.ts';
 import { serveStaticFile } from './static-files.ts';
-import {
-  amounts,
-  explanationView,
-  nodeRow,
-  overview,
-  placementSnapshot,
-  placementTasks,
-  planView,
-  taskRow,
-} from './views.ts';
+import { amounts, explanationView, nodeRow, overview, placementTasks, planView, taskRow } from './views.ts';
 
 export type { DashboardContext } from './live-hub.ts';
 
@@ -352,7 +344,7 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
     const documents = parseDocuments(yaml, { source: 'editor' });
     const tasks = placementTasks(documents);
     const snap = await ctx.adapter.snapshot();
-    const result = place(tasks, placementSnapshot(snap), profile, { now: snap.takenAt });
+    const result = place(tasks, snapshotFromCluster(snap), profile, { now: snap.takenAt });
     return { documents, result, plan: planView(profile, tasks.length, snap.nodes.length, result) };
   };
 

@@ -4,17 +4,13 @@ import {
   type ClusterEvent,
   type ClusterNode,
   type ClusterSnapshot,
-  createSnapshot,
   type Explanation,
   type PlacementResult,
   type PlacementTask,
   PortRanges,
   placementTaskFromSpec,
   Resources,
-  type RunningTask,
   replicaTaskId,
-  type Snapshot,
-  type SnapshotNodeInput,
   type TaskStatus,
 } from '@berth/core';
 import {
@@ -141,39 +137,6 @@ export function overview(
     tasksByState,
     tenants,
   };
-}
-
-function placementAmounts(r: Resources): SnapshotNodeInput['allocatable'] {
-  return { cpu: r.cpu, memory: r.memory, disk: r.disk, gpus: r.gpus, extended: r.extended };
-}
-
-/** The placement engine's view of an adapter's snapshot. Not-ready nodes take no new tasks. */
-export function placementSnapshot(s: ClusterSnapshot): Snapshot {
-  const byNode = new Map<string, RunningTask[]>();
-  for (const a of s.allocations) {
-    const list = byNode.get(a.nodeId) ?? [];
-    list.push({
-      id: a.taskId,
-      ...(a.service === undefined ? {} : { app: a.service }),
-      tenant: a.tenant,
-      labels: a.service === undefined ? {} : { 'berth.dev/service': a.service },
-      priority: a.priority,
-    });
-    byNode.set(a.nodeId, list);
-  }
-  return createSnapshot(
-    s.nodes.map((n) => ({
-      id: n.id,
-      hostname: n.hostname,
-      labels: n.labels,
-      taints: n.taints,
-      allocatable: placementAmounts(n.allocatable),
-      allocated: placementAmounts(n.allocated),
-      freePorts: n.allocatable.ports.sub(n.allocated.ports),
-      unschedulable: n.unschedulable || !n.ready,
-      tasks: byNode.get(n.id) ?? [],
-    })),
-  );
 }
 
 /** The task ids a document launches: its name for a Task, `name-0…` for replicas. */

@@ -123,6 +123,7 @@ export {
   type Taint,
   TaskCounter,
 } from './snapshot.ts';
+export { snapshotFromCluster } from './snapshot-cluster.ts';
 export {
   APP_LABELS,
   type KubernetesNode,
