@@ -1,14 +1,22 @@
 /**
- * Runs the real `berth` process for the end-to-end tests: `node --conditions=@berth/source
- * src/bin.ts …` (no build needed), in a temp directory with its own config file and state home.
+ * Runs the real `berth` process for the end-to-end tests, in a temp directory with its own config
+ * file and state home. In CI (`CI` set, after `pnpm build`) that is the built binary,
+ * `dist/bin.js`, resolving the other packages to their `dist/` as an installed CLI does; locally it
+ * is `node --conditions=@berth/source src/bin.ts` (no build needed, never a stale dist).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
+const SOURCE_BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
+const BUILT_BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+const useBuilt = process.env.CI !== undefined && process.env.CI !== '' && existsSync(BUILT_BIN);
+
+export const BIN = useBuilt ? BUILT_BIN : SOURCE_BIN;
+const NODE_ARGS = useBuilt ? ['--no-warnings'] : ['--conditions=@berth/source', '--no-warnings'];
 
 export interface BerthResult {
   readonly code: number;
@@ -42,7 +50,7 @@ export async function berthSandbox(config: string): Promise<BerthSandbox> {
       return new Promise((resolve) => {
         execFile(
           process.execPath,
-          ['--conditions=@berth/source', '--no-warnings', BIN, ...args],
+          [...NODE_ARGS, BIN, ...args],
           { cwd: dir, env: { ...env, ...extraEnv }, timeout: 60_000 },
           (err, stdout, stderr) => {
             const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
