@@ -2,42 +2,10 @@
  * A fresh adapter on the same state file (a new `berth` process) against devcluster's Mesos face:
  * what it rebuilds from the store and the master must match what the first process saw.
  */
-import { API_VERSION, Resources, type TaskDocument, type TaskSpec, type TaskStatus } from '@berth/core';
+import type { TaskStatus } from '@berth/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MesosTestCluster, startTestCluster } from '../test/devcluster-fixture.ts';
-
-const MiB = 1024 ** 2;
-const task = (name: string, over: Partial<TaskSpec> = {}): TaskDocument => ({
-  apiVersion: API_VERSION,
-  kind: 'Task',
-  metadata: { name, tenant: 'default', labels: {} },
-  spec: {
-    name,
-    command: 'sleep 3600',
-    env: {},
-    resources: { requests: Resources.of({ cpu: 50, memory: 16 * MiB }) },
-    ports: [],
-    priority: 0,
-    tenant: 'default',
-    constraints: [],
-    nodeSelector: {},
-    tolerations: [],
-    restartPolicy: { policy: 'never' },
-    killGracePeriodSeconds: 0,
-    labels: {},
-    ...over,
-  },
-});
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { task, until } from '../test/task-docs.ts';
 
 let cluster: MesosTestCluster;
 let before: Map<string, TaskStatus>;

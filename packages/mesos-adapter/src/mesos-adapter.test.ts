@@ -1,40 +1,8 @@
-import { API_VERSION, isBerthError, Resources, type TaskDocument, type TaskSpec } from '@berth/core';
+import { API_VERSION, isBerthError, Resources } from '@berth/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MesosTestCluster, startTestCluster } from '../test/devcluster-fixture.ts';
+import { MiB, task, until } from '../test/task-docs.ts';
 import { createMesosAdapter } from './mesos-adapter.ts';
-
-const MiB = 1024 ** 2;
-const task = (name: string, over: Partial<TaskSpec> = {}): TaskDocument => ({
-  apiVersion: API_VERSION,
-  kind: 'Task',
-  metadata: { name, tenant: 'default', labels: {} },
-  spec: {
-    name,
-    command: 'sleep 3600',
-    env: {},
-    resources: { requests: Resources.of({ cpu: 50, memory: 16 * MiB }) },
-    ports: [],
-    priority: 0,
-    tenant: 'default',
-    constraints: [],
-    nodeSelector: {},
-    tolerations: [],
-    restartPolicy: { policy: 'never' },
-    killGracePeriodSeconds: 0,
-    labels: {},
-    ...over,
-  },
-});
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let cluster: MesosTestCluster;
 beforeAll(async () => {
