@@ -35,6 +35,12 @@ export {
   type ScaleDecisionReason,
 } from './decide.ts';
 export {
+  describeScaleDecision,
+  type ScaleDecisionDetails,
+  type ScaleDecisionMetricDetails,
+  scaleDecisionDetails,
+} from './describe-decision.ts';
+export {
   type AutoscaleResource,
   computeReplicaRecommendation,
   DEFAULT_REPLICA_CALCULATOR_OPTIONS,
