@@ -4,6 +4,7 @@
  * engine (`startBerthScheduler`, run by `berth k8s scheduler` or embedded) binds them.
  */
 import {
+  type Autoscaler,
   type BerthDocument,
   BerthError,
   type Capability,
@@ -41,6 +42,13 @@ import {
 } from './api-versions.ts';
 import { type BerthScheduler, type BerthSchedulerOptions, startBerthScheduler } from './berth-scheduler.ts';
 import { ClusterCache } from './cluster-cache.ts';
+import {
+  AUTOSCALING_ANNOTATION,
+  checkAutoscalingOptions,
+  chooseAutoscalingController,
+  K8sAutoscaler,
+  type K8sAutoscalingOptions,
+} from './k8s-autoscaler.ts';
 import { KubeClient, query, seg } from './kube-client.ts';
 import { COMPONENT, httpStatusOf } from './kube-errors.ts';
 import {
@@ -86,6 +94,12 @@ export interface K8sAdapterOptions {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Most API requests in flight (default 64). */
   readonly concurrency?: number;
+  /**
+   * How Services with `spec.autoscaling` are scaled: an HPA (delegate mode, when the cluster serves
+   * autoscaling/v2|v2beta2) or Berth's own controller over metrics.k8s.io and the Deployment's
+   * `/scale` (Berth scheduler mode, or no HPA API). See `K8sAutoscalingOptions`.
+   */
+  readonly autoscaling?: K8sAutoscalingOptions;
 }
 
 /** The escape hatch: what the adapter talks through. */
@@ -96,6 +110,8 @@ export interface K8sClientHandle {
   readonly cache: ClusterCache | undefined;
   /** Versions chosen by discovery (after connect). */
   readonly apiVersions: ApiVersionChoice;
+  /** Berth's HPA controller (core's `Autoscaler`): the services it scales when no HPA does. */
+  readonly autoscaler: Autoscaler;
 }
 
 export interface K8sAdapter extends ClusterAdapter {
@@ -177,6 +193,16 @@ export function logLineOf(raw: string): LogLine {
 
 const isBerthPod = (p: PodRecord) => p.labels[LABELS.managed] === 'true';
 
+/** `object` with one more `metadata.annotations` entry (a copy: the pod template's annotations stay as they are). */
+function withAnnotation(
+  object: Record<string, unknown>,
+  key: string,
+  value: string,
+): Record<string, unknown> {
+  const metadata = (object.metadata ?? {}) as { annotations?: Record<string, unknown> };
+  return { ...object, metadata: { ...metadata, annotations: { ...metadata.annotations, [key]: value } } };
+}
+
 export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
   const mode = options.mode ?? 'delegate';
   if (mode !== 'delegate' && mode !== 'berth') {
@@ -224,6 +250,20 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     lastAt = Math.max(lastAt, clock.now());
     clusterEvents.emit({ ...e, seq: ++seq, at: lastAt });
   };
+
+  checkAutoscalingOptions(options.autoscaling);
+  const autoscaling = new K8sAutoscaler({
+    ...options.autoscaling,
+    client,
+    clock,
+    pods: () => (cache === undefined ? [] : [...cache.podList()].filter(isBerthPod)),
+    metricsVersion: () => apiVersions['metrics.k8s.io'],
+    emit: emitEvent,
+    onError,
+  });
+  /** `hpa` when an HPA object scales autoscaled Services, `berth` when Berth's controller does. */
+  const autoscalingController = () =>
+    chooseAutoscalingController(options.autoscaling?.controller, mode, apiVersions.autoscaling !== undefined);
 
   const checkOpen = () => {
     if (closed) {
@@ -378,6 +418,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
           ...(options.schedulerName === undefined ? {} : { schedulerName: options.schedulerName }),
         });
       }
+      await autoscaling.start();
       emitEvent({
         level: 'info',
         kind: 'Connected',
@@ -397,6 +438,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await autoscaling.close();
     await scheduler?.close();
     await cache?.stop();
     client.close();
@@ -514,26 +556,33 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
       return { taskId: name, document, outcome, status: statusOf(podRecord(object)) };
     }
     if (doc.kind === 'Service') {
+      const policy = doc.spec.autoscaling;
+      const byBerth = policy !== undefined && autoscalingController() === 'berth';
       const autoscalingVersion =
-        doc.spec.autoscaling === undefined
+        policy === undefined || byBerth
           ? undefined
           : requireApiVersion(apiVersions, 'autoscaling', 'Autoscaling a Service');
       const objs = objectsForService(doc, {
         ...mapping,
         ...(autoscalingVersion === undefined ? {} : { autoscalingVersion }),
       });
+      // Berth's controller scales it: no HPA; the policy rides on the Deployment for later adapters.
+      const deployment = byBerth
+        ? withAnnotation(objs.deployment, AUTOSCALING_ANNOTATION, JSON.stringify(policy))
+        : objs.deployment;
       const { outcome } = await createOrCompare(
         `/apis/apps/v1/namespaces/${seg(ns)}/deployments`,
         name,
-        objs.deployment,
+        deployment,
         hash,
       );
+      if (byBerth && outcome !== 'conflict') autoscaling.add(name, { namespace: ns, name }, policy);
       if (outcome === 'created') {
         if (objs.service !== undefined) {
           const svcName = (objs.service.metadata as { name: string }).name;
           await createOrCompare(`/api/v1/namespaces/${seg(ns)}/services`, svcName, objs.service, hash);
         }
-        if (objs.hpa !== undefined) {
+        if (objs.hpa !== undefined && !byBerth) {
           await createOrCompare(
             `/apis/autoscaling/${autoscalingVersion}/namespaces/${seg(ns)}/horizontalpodautoscalers`,
             name,
@@ -653,7 +702,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
         }
       }
       for (const doc of documents)
-        if (doc.kind === 'Service' && doc.spec.autoscaling !== undefined)
+        if (doc.kind === 'Service' && doc.spec.autoscaling !== undefined && autoscalingController() === 'hpa')
           requireApiVersion(apiVersions, 'autoscaling', `Autoscaling Service ${doc.metadata.name}`);
       try {
         return await Promise.all(documents.map(submitOne));
@@ -825,7 +874,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     events(opts: WatchOptions = {}) {
       return toAsyncIterable(clusterEvents, { signal: opts.signal });
     },
-    getClient: () => ({ kubeConfig, client, cache, apiVersions }),
+    getClient: () => ({ kubeConfig, client, cache, apiVersions, autoscaler: autoscaling.autoscaler }),
     [Symbol.asyncDispose]: close,
   };
   return adapter;
