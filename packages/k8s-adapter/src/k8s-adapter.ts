@@ -217,6 +217,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
       hint: 'Set mode: "berth", or drop embeddedScheduler to let kube-scheduler place pods.',
     });
   }
+  checkAutoscalingOptions(options.autoscaling);
   const clock = options.clock ?? systemClock;
   const kubeConfig = loadKubeConfig(options);
   const client = new KubeClient(kubeConfig, {
@@ -251,7 +252,6 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     clusterEvents.emit({ ...e, seq: ++seq, at: lastAt });
   };
 
-  checkAutoscalingOptions(options.autoscaling);
   const autoscaling = new K8sAutoscaler({
     ...options.autoscaling,
     client,

@@ -101,6 +101,15 @@ describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeou
         `/apis/autoscaling/${version}/namespaces/default/horizontalpodautoscalers/burner`,
       );
     expect(hpa.spec.maxReplicas).toBe(3);
+    // The HPA scales it: Berth's own controller stays out, and no policy annotation is written.
+    expect(adapter.getClient().autoscaler.services).toEqual([]);
+    const deployment = await adapter
+      .getClient()
+      .client.request<{ metadata: { annotations?: Record<string, string> } }>(
+        'GET',
+        '/apis/apps/v1/namespaces/default/deployments/burner',
+      );
+    expect(deployment.metadata.annotations?.['berth.dev/autoscaling']).toBeUndefined();
 
     const seen: EndpointEvent[] = [];
     const watching = new AbortController();

@@ -1,0 +1,184 @@
+/**
+ * Autoscaling end to end in Berth scheduler mode: no HPA object; the adapter runs core's HPA
+ * controller over metrics.k8s.io (the virtual kubelet's cpu from /proc of real processes, sampled
+ * every second) and writes the Deployment's `/scale`; the Berth scheduler binds the new pods, and
+ * the endpoint watch follows the replicas up and, once the burn stops and the (shortened) 3 s
+ * scale-down window has passed, back down. Every decision is a ClusterEvent with its inputs.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@berth/adapter-testkit';
+import {
+  API_VERSION,
+  type AutoscalingSpec,
+  type ClusterEvent,
+  type EndpointEvent,
+  Resources,
+  type ServiceDocument,
+} from '@berth/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createK8sAdapter, type K8sAdapter } from '../src/k8s-adapter.ts';
+import { type KubeTestCluster, startKubeTestCluster } from './devcluster-fixture.ts';
+
+const MiB = 1024 ** 2;
+let cluster: KubeTestCluster;
+let adapter: K8sAdapter;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-k8s-autoscale-berth-'));
+  cluster = await startKubeTestCluster({ metricsIntervalSeconds: 1, controllers: { onError: () => {} } });
+  await cluster.scheduler({ retryUnschedulableMs: 200 });
+  adapter = createK8sAdapter({
+    kubeConfig: cluster.kubeConfig(),
+    mode: 'berth',
+    backoff: { initialMs: 50, maxMs: 500 },
+    autoscaling: {
+      syncPeriodMs: 500,
+      decide: { cpuInitializationPeriodMs: 1500, initialReadinessDelayMs: 500 },
+    },
+  });
+  await adapter.connect();
+}, 60_000);
+afterAll(async () => {
+  await adapter?.close();
+  await cluster?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Kubernetes autoscaling in Berth scheduler mode (Berth’s controller on devcluster)', {
+  timeout: 60_000,
+}, () => {
+  it('scales a cpu-burning service to max and back to min after the window, without an HPA, and the endpoint watch follows', async () => {
+    const flag = join(dir, 'burn');
+    writeFileSync(flag, '');
+    // Burns a cpu while the flag file exists, idles (one `sleep` per second) once it is gone.
+    const burn = `while :; do if [ -e '${flag}' ]; then :; else sleep 1; fi; done`;
+    const autoscaling: AutoscalingSpec = {
+      minReplicas: 1,
+      maxReplicas: 3,
+      metrics: [{ resource: 'cpu', targetAverageUtilization: 50 }],
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 3,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
+        },
+      },
+    };
+    const doc: ServiceDocument = {
+      apiVersion: API_VERSION,
+      kind: 'Service',
+      metadata: { name: 'burner', tenant: 'default', labels: {} },
+      spec: {
+        replicas: 1,
+        template: {
+          name: 'burner',
+          command: burn,
+          env: {},
+          resources: { requests: Resources.of({ cpu: 100, memory: 16 * MiB }) },
+          ports: [{ name: 'http', protocol: 'tcp' }],
+          priority: 0,
+          tenant: 'default',
+          constraints: [],
+          nodeSelector: {},
+          tolerations: [],
+          restartPolicy: { policy: 'always', backoffSeconds: 1, maxBackoffSeconds: 10 },
+          killGracePeriodSeconds: 0,
+          labels: {},
+        },
+        discovery: { name: 'burner', ports: ['http'] },
+        autoscaling,
+      },
+    };
+    const events: ClusterEvent[] = [];
+    const eventsDone = (async () => {
+      for await (const e of adapter.events()) events.push(e);
+    })();
+    const [result] = await adapter.submit([doc]);
+    expect(result?.outcome).toBe('created');
+    const client = adapter.getClient().client;
+    const version = adapter.getClient().apiVersions.autoscaling ?? 'v2';
+    await expect(
+      client.request(
+        'GET',
+        `/apis/autoscaling/${version}/namespaces/default/horizontalpodautoscalers/burner`,
+      ),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const seen: EndpointEvent[] = [];
+    const watching = new AbortController();
+    const watchDone = (async () => {
+      for await (const e of adapter.watchEndpoints('burner', { signal: watching.signal, initial: true }))
+        seen.push(e);
+    })();
+    const count = async () => (await adapter.endpoints('burner')).length;
+
+    await waitFor('3 endpoints', async () => ((await count()) === 3 ? true : undefined), {
+      timeoutMs: 20_000,
+    });
+    const running = await adapter.tasks({ service: 'burner', states: ['RUNNING'] });
+    expect(running.length).toBe(3);
+    // Berth's scheduler placed them (schedulerName berth → a Binding each).
+    for (const t of running) expect(cluster.bindings.get(`default/${t.taskId}`)).toBe(1);
+    const ups = events.filter((e) => e.kind === 'SuccessfulRescale');
+    expect(ups[0]?.details).toMatchObject({ currentReplicas: 1, scaled: true, controller: 'berth' });
+    expect(ups.at(-1)?.details).toMatchObject({ desiredReplicas: 3 });
+    const up = ups[0]?.details as { metrics: { resource: string; utilization: number }[] } | undefined;
+    expect(up?.metrics[0]?.resource).toBe('cpu');
+    expect(up?.metrics[0]?.utilization).toBeGreaterThan(50);
+
+    // The load stops: after the 3 s scale-down window Berth's controller goes back to minReplicas.
+    rmSync(flag);
+    const stoppedAt = Date.now();
+    await waitFor('1 endpoint', async () => ((await count()) === 1 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(3000);
+    // Down from 3 to 1, usually in one step (a sample straddling the stop may ask for 2 first).
+    const downs = events.filter((e) => e.kind === 'SuccessfulRescale' && e.at >= stoppedAt);
+    expect(downs[0]?.details).toMatchObject({ currentReplicas: 3, scaled: true });
+    expect(downs.at(-1)?.details).toMatchObject({ desiredReplicas: 1 });
+    expect(
+      downs.every((e) => {
+        const d = e.details as { currentReplicas: number; desiredReplicas: number };
+        return d.desiredReplicas < d.currentReplicas;
+      }),
+    ).toBe(true);
+    // Held back in between: decisions that kept 3 replicas because of the window.
+    expect(
+      events.some(
+        (e) =>
+          e.kind === 'AutoscaleDecision' &&
+          (e.details as { reason?: string } | undefined)?.reason === 'ScaleDownStabilized',
+      ),
+    ).toBe(true);
+    const scale = await client.request<{ spec: { replicas: number } }>(
+      'GET',
+      '/apis/apps/v1/namespaces/default/deployments/burner/scale',
+    );
+    expect(scale.spec.replicas).toBe(1);
+    await waitFor('2 endpoints removed', () =>
+      seen.filter((e) => e.type === 'removed').length >= 2 ? true : undefined,
+    );
+
+    watching.abort();
+    await watchDone;
+    const added = new Set(seen.filter((e) => e.type === 'added').map((e) => e.endpoint.taskId));
+    const removed = new Set(seen.filter((e) => e.type === 'removed').map((e) => e.endpoint.taskId));
+    expect(added.size).toBeGreaterThanOrEqual(3);
+    expect(removed.size).toBeGreaterThanOrEqual(2);
+    for (const id of removed) expect(added.has(id)).toBe(true);
+    expect(seen.every((e) => e.endpoint.ports.http !== undefined)).toBe(true);
+
+    await adapter.close();
+    await eventsDone;
+    expect(adapter.getClient().autoscaler.running).toBe(false);
+  });
+});
