@@ -13,6 +13,13 @@ export {
   startBerthScheduler,
 } from './berth-scheduler.ts';
 export { ClusterCache, type ClusterCacheOptions } from './cluster-cache.ts';
+export {
+  type DeploymentRef,
+  DeploymentScaler,
+  type DeploymentScalerOptions,
+  type ScaleObject,
+  scalePath,
+} from './deployment-scaler.ts';
 export { Informer, type InformerHandler, type InformerOptions, type InformerStats } from './informer.ts';
 export {
   createK8sAdapter,
@@ -23,6 +30,14 @@ export {
   logLineOf,
 } from './k8s-adapter.ts';
 export {
+  AUTOSCALING_ANNOTATION,
+  chooseAutoscalingController,
+  K8sAutoscaler,
+  type K8sAutoscalerOptions,
+  type K8sAutoscalingController,
+  type K8sAutoscalingOptions,
+} from './k8s-autoscaler.ts';
+export {
   KubeClient,
   type KubeClientOptions,
   type KubeClientStats,
@@ -31,6 +46,16 @@ export {
   type WatchHandle,
 } from './kube-client.ts';
 export { kubeHttpError, type RbacRequest, rbacRequestOf } from './kube-errors.ts';
+export {
+  type KubeMetricsPod,
+  type KubeMetricsTarget,
+  KubePodMetrics,
+  type KubePodMetricsOptions,
+  type PodMetricsItem,
+  parseGoDuration,
+  podMetricSample,
+  podUsageOf,
+} from './kube-pod-metrics.ts';
 export { type LeaderElectionOptions, LeaderElector } from './leader-election.ts';
 export {
   BERTH_SCHEDULER_NAME,

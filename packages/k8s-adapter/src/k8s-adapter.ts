@@ -438,10 +438,12 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await autoscaling.close();
+    // No sync starts from here; one in flight ends when the client closes under it.
+    const autoscalingSettled = autoscaling.close();
     await scheduler?.close();
     await cache?.stop();
     client.close();
+    await autoscalingSettled;
     taskEvents.complete();
     registry[Symbol.dispose]();
     nodeEvents.complete();

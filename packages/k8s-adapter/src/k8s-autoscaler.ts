@@ -145,6 +145,12 @@ export class K8sAutoscaler {
       scaler: {
         currentReplicas: (service) => this.#scaler.currentReplicas(service),
         scale: async (service, n) => {
+          // A sync that was under way when the adapter closed does not write any more.
+          if (this.#closed) {
+            throw new BerthError('BACKEND_UNAVAILABLE', 'the Kubernetes adapter is closed', {
+              component: COMPONENT,
+            });
+          }
           await this.#scaler.scale(service, n);
         },
       },
@@ -191,14 +197,17 @@ export class K8sAutoscaler {
     if (this.autoscaler.services.length > 0) this.autoscaler.start();
   }
 
-  /** Stop the loop, wait for a sync in progress and the Events being posted. Idempotent. */
+  /**
+   * Stop the loop at once (no further sync or event); resolves when the sync in progress and the
+   * Events being posted have settled — close the client to cut them short. Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.autoscaler.stop();
-    await this.autoscaler.whenIdle();
-    this.autoscaler[Symbol.dispose]();
-    await Promise.allSettled([...this.#posting]);
+    if (!this.#closed) {
+      this.#closed = true;
+      this.autoscaler.stop();
+      this.autoscaler[Symbol.dispose]();
+    }
+    await Promise.allSettled([this.autoscaler.whenIdle(), ...this.#posting]);
   }
 
   async #adoptDeployments(): Promise<void> {
