@@ -211,6 +211,42 @@ function sendError(res: ServerResponse, error: unknown): void {
   sendJson(res, status.code, status.toStatus() as unknown as Json);
 }
 
+/**
+ * A body whose declared length is within the limit (Node's parser holds the client to it): plain
+ * listeners, cheaper than an async iterator on every small write of a busy client.
+ */
+function readAll(req: IncomingMessage): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    if (req.readableEnded) return resolve(chunks);
+    if (req.destroyed) return reject(new Error('the request was closed before its body was read'));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => {
+      ended = true;
+      resolve(chunks);
+    });
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!ended) reject(new Error('the client closed the request before its body was read'));
+    });
+  });
+}
+
+/** A body of unknown length, refused with 413 as soon as it passes the limit. */
+async function readLimited(req: IncomingMessage): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY_BYTES)
+      throw new KubeStatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    chunks.push(b);
+  }
+  return chunks;
+}
+
 async function readBody(req: IncomingMessage): Promise<Json> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   const protobuf = contentType === PROTOBUF;
@@ -221,15 +257,9 @@ async function readBody(req: IncomingMessage): Promise<Json> {
     }
     throw unsupportedMediaType(contentType);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > MAX_BODY_BYTES)
-      throw new KubeStatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
-    chunks.push(b);
-  }
+  const declared = Number(req.headers['content-length']);
+  const chunks =
+    Number.isInteger(declared) && declared <= MAX_BODY_BYTES ? await readAll(req) : await readLimited(req);
   if (protobuf) {
     const raw = Buffer.concat(chunks);
     return raw.length === 0 ? null : decodeKubeProtobuf(raw);
@@ -264,6 +294,20 @@ function rendering(accept: string | undefined): Rendering {
     if (as === undefined && /application\/json|\*\/\*/.test(part)) return undefined;
   }
   return undefined;
+}
+
+/**
+ * Stored object → its JSON with `apiVersion` and `kind`, made once however many watches send it
+ * (stored objects never change, so an entry stays right for as long as the object lives).
+ */
+const serialized = new WeakMap<JsonObject, { readonly def: ResourceDef; readonly json: string }>();
+
+function objectJson(def: ResourceDef, obj: JsonObject): string {
+  const hit = serialized.get(obj);
+  if (hit !== undefined && hit.def === def) return hit.json;
+  const json = JSON.stringify({ apiVersion: apiVersionOf(def), kind: def.kind, ...obj });
+  serialized.set(obj, { def, json });
+  return json;
 }
 
 function partialMetadata(obj: JsonObject): JsonObject {
@@ -775,6 +819,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     let first = true;
     const encode = (event: WatchEvent): string => {
       let object: Json = event.object;
+      if (view === undefined && event.type !== 'ERROR' && event.type !== 'BOOKMARK')
+        return `{"type":"${event.type}","object":${objectJson(def, event.object)}}\n`;
       if (asTable && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')) {
         object = toTable(
           def,
@@ -798,18 +844,35 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     let closed = false;
     let unsubscribe = () => {};
     const timers: ReturnType<typeof setTimeout>[] = [];
+    // Events are gathered and written once per turn of the event loop: one chunk (one TLS record,
+    // one syscall) for all the changes the requests of that turn made, not one per event.
+    let pending = '';
+    let flushing: ReturnType<typeof setImmediate> | undefined;
+    const flush = () => {
+      flushing = undefined;
+      if (pending === '' || res.writableEnded || res.destroyed) return;
+      const text = pending;
+      pending = '';
+      res.write(text);
+    };
+    const push = (line: string) => {
+      pending += line;
+      flushing ??= setImmediate(flush);
+    };
     const finish = () => {
       if (closed) return;
       closed = true;
       unsubscribe();
       for (const t of timers) clearTimeout(t);
+      if (flushing !== undefined) clearImmediate(flushing);
+      flush();
       watches.delete(handle);
       res.end();
     };
     const handle: OpenWatch = {
       expire: (status) => {
         if (closed) return;
-        res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+        push(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
         finish();
       },
     };
@@ -830,9 +893,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           ...(lo.fieldSelector === undefined ? {} : { fieldSelector: lo.fieldSelector }),
           allowWatchBookmarks: allowBookmarks,
           sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+          shared: true,
         },
         (event) => {
-          if (!closed) res.write(encode(event));
+          if (!closed) push(encode(event));
         },
       );
     } catch (error) {
@@ -846,7 +910,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (allowBookmarks) {
       const tick = () => {
         if (closed) return;
-        res.write(encode(api.bookmark(def)));
+        push(encode(api.bookmark(def)));
         timers.push(setTimeout(tick, bookmarkMs));
       };
       timers.push(setTimeout(tick, bookmarkMs));

@@ -391,6 +391,28 @@ describe('KubeApi watch', () => {
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
+  it('delivers the stored objects themselves to a shared watch, and copies to any other', () => {
+    api = new KubeApi();
+    api.create('pods', 'default', pod('p'));
+    const from = String(api.store.revision);
+    const shared: WatchEvent[] = [];
+    const copied: WatchEvent[] = [];
+    const stops = [
+      api.watch('pods', 'default', { resourceVersion: from, shared: true }, (e) => shared.push(e)),
+      api.watch('pods', 'default', { resourceVersion: from }, (e) => copied.push(e)),
+    ];
+    api.bind('default', 'p', { target: { name: 'n1' } });
+    for (const stop of stops) stop();
+    const stored = api.store.getShared('pods', 'default', 'p');
+    expect(shared[0]!.object).toBe(stored);
+    expect(copied[0]!.object).not.toBe(stored);
+    expect(copied[0]!.object).toMatchObject({ apiVersion: 'v1', kind: 'Pod', spec: { nodeName: 'n1' } });
+    // The bound version shares the unchanged containers; the pending version kept no nodeName.
+    const previous = api.store.since('pods', Number(from))[0]!.previous!;
+    expect((stored!.spec as JsonObject).containers).toBe((previous.spec as JsonObject).containers);
+    expect((previous.spec as JsonObject).nodeName).toBeUndefined();
+  });
+
   it('starts with ADDED for existing objects, then a bookmark marking the end of initial events', () => {
     api = new KubeApi();
     api.create('pods', 'default', pod('a'));

@@ -115,6 +115,12 @@ export interface WatchOptions {
   readonly fieldSelector?: string;
   readonly allowWatchBookmarks?: boolean;
   readonly sendInitialEvents?: boolean;
+  /**
+   * Deliver the store's own objects of ADDED/MODIFIED/DELETED events: no copy per watcher, and no
+   * `apiVersion`/`kind` added (objects of a converted version still get theirs). They must never
+   * be mutated; the HTTP face serializes each once for all its watchers.
+   */
+  readonly shared?: boolean;
 }
 
 export interface WatchEvent {
@@ -1180,7 +1186,9 @@ export class KubeApi {
     const target = isObject(binding) && isObject(binding.target) ? binding.target : undefined;
     const node = target === undefined ? '' : str(target.name);
     if (node === '') throw invalid('Binding', '', name, [cause.required('target.name')]);
-    const pod = this.store.get('pods', namespace, name);
+    // The stored pod is read in place and the bound version shares everything but the parts it
+    // changes (the store never mutates a stored object): no deep copies on the scheduler's hot path.
+    const pod = this.store.getShared('pods', namespace, name);
     if (pod === undefined) throw notFound(def, name);
     const spec = isObject(pod.spec) ? pod.spec : {};
     if (typeof metaOf(pod).deletionTimestamp === 'string') {
@@ -1198,9 +1206,7 @@ export class KubeApi {
       );
     }
     if (options.dryRun === true) return;
-    const next = clone(pod);
-    (next.spec as JsonObject).nodeName = node;
-    const status = isObject(next.status) ? next.status : {};
+    const status = isObject(pod.status) ? pod.status : {};
     const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter(
       (c) => !(isObject(c) && c.type === 'PodScheduled'),
     );
@@ -1210,14 +1216,20 @@ export class KubeApi {
       lastProbeTime: null,
       lastTransitionTime: timestamp(this.#now()),
     });
-    status.conditions = conditions;
-    next.status = status;
+    const meta: JsonObject = { ...metaOf(pod) };
     const bindingMeta = isObject(binding) && isObject(binding.metadata) ? binding.metadata : {};
     if (isObject(bindingMeta.annotations)) {
-      const m = metaOf(next);
-      m.annotations = { ...(isObject(m.annotations) ? m.annotations : {}), ...bindingMeta.annotations };
+      meta.annotations = {
+        ...(isObject(meta.annotations) ? meta.annotations : {}),
+        ...clone(bindingMeta.annotations),
+      };
     }
-    this.store.write('pods', next);
+    this.store.writeShared('pods', {
+      ...pod,
+      metadata: meta,
+      spec: { ...spec, nodeName: node },
+      status: { ...status, conditions },
+    });
   }
 
   /** POST pods/eviction: delete the pod with the eviction's deleteOptions (no PodDisruptionBudgets yet). */
@@ -1258,6 +1270,7 @@ export class KubeApi {
     const match = this.#matcher(def, options.labelSelector, options.fieldSelector);
     const key = storageKey(def);
     const ns = def.namespaced ? namespace : '';
+    const shared = options.shared === true;
     const inScope = (obj: JsonObject) => ns === '' || str(metaOf(obj).namespace) === ns;
     const deliver = (e: StoreEvent) => {
       if (e.resource !== key || !inScope(e.object)) return;
@@ -1269,7 +1282,8 @@ export class KubeApi {
       else if (now && before) type = 'MODIFIED';
       else if (now) type = 'ADDED';
       else if (before) type = 'DELETED';
-      if (type !== undefined) send({ type, object: this.#withType(def, clone(e.object)) });
+      if (type === undefined) return;
+      send({ type, object: shared ? e.object : this.#withType(def, clone(e.object)) });
     };
     const rvText = options.resourceVersion ?? '';
     const initial = rvText === '' || rvText === '0' || options.sendInitialEvents === true;
@@ -1280,8 +1294,8 @@ export class KubeApi {
       replay = this.store.since(key, rv);
     }
     if (initial) {
-      for (const obj of this.store.list(key, ns))
-        if (match(obj)) send({ type: 'ADDED', object: this.#withType(def, obj) });
+      for (const obj of this.store.listShared(key, ns))
+        if (match(obj)) send({ type: 'ADDED', object: shared ? obj : this.#withType(def, clone(obj)) });
       if (options.sendInitialEvents === true && options.allowWatchBookmarks === true) {
         send(this.bookmark(def, { 'k8s.io/initial-events-end': 'true' }));
       }

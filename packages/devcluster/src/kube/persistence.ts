@@ -81,27 +81,38 @@ export interface StoreSaver {
   stop(): void;
 }
 
-/** Save the store `delayMs` after the last change (and on `flush`). */
+/**
+ * Save the store at most `delayMs` after a change (and on `flush`). Under a stream of changes the
+ * saves space out so that serializing the store (the only synchronous part: the file is written
+ * asynchronously) takes at most about a tenth of the event loop, however large the store grows.
+ */
 export function persistStore(dir: string, store: VersionedStore, delayMs = 250): StoreSaver {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> = Promise.resolve();
   let dirty = true;
+  let lastSerializeMs = 0;
   const write = () => {
     timer = undefined;
     if (!dirty) return writing;
     dirty = false;
-    const text = JSON.stringify(store.snapshot());
+    const t0 = performance.now();
+    // Stored objects are never mutated: serialize them in place instead of copying the store first.
+    const text = JSON.stringify(store.snapshotShared());
+    lastSerializeMs = performance.now() - t0;
     writing = writing.then(() => atomicWrite(join(dir, FILES.store), text));
     return writing;
   };
   const unsubscribe = store.subscribe(() => {
     dirty = true;
     if (timer === undefined) {
-      timer = setTimeout(() => {
-        write().catch(() => {
-          dirty = true;
-        });
-      }, delayMs);
+      timer = setTimeout(
+        () => {
+          write().catch(() => {
+            dirty = true;
+          });
+        },
+        Math.max(delayMs, 10 * lastSerializeMs),
+      );
       timer.unref?.();
     }
   });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { JsonObject } from './patch.ts';
 import { KubeStatusError } from './status.ts';
 import { VersionedStore } from './versioned-store.ts';
 
@@ -57,6 +58,53 @@ describe('VersionedStore', () => {
       reason: 'Expired',
       message: `too old resource version: 2 (${store.oldestRevision})`,
     });
+  });
+
+  it('keeps exactly the newest retainedEvents changes as the window moves on', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.tuple(fc.constantFrom('pods', 'nodes'), fc.constantFrom('a', 'b'), fc.boolean()), {
+          maxLength: 40,
+        }),
+        (retained, ops) => {
+          const store = new VersionedStore({ retainedEvents: retained });
+          const history: { resource: string; revision: number }[] = [];
+          for (const [resource, name, remove] of ops) {
+            if (remove) store.remove(resource, 'ns', name);
+            else store.write(resource, obj(name));
+            if (store.revision !== history.at(-1)?.revision)
+              history.push({ resource, revision: store.revision });
+          }
+          const kept = history.slice(-retained);
+          const oldest = history.length > retained ? history.at(-retained - 1)!.revision : 1;
+          expect(store.oldestRevision).toBe(oldest);
+          for (let rv = oldest; rv <= store.revision; rv++) {
+            for (const resource of ['pods', 'nodes']) {
+              expect(store.since(resource, rv).map((e) => e.revision)).toEqual(
+                kept.filter((e) => e.resource === resource && e.revision > rv).map((e) => e.revision),
+              );
+            }
+          }
+          if (oldest > 1) expect(() => store.since('pods', oldest - 1)).toThrow(KubeStatusError);
+        },
+      ),
+    );
+  });
+
+  it('writeShared stores a new version sharing unchanged parts, leaving the previous one as it was', () => {
+    const store = new VersionedStore();
+    store.write('pods', { metadata: { name: 'a', namespace: 'ns' }, spec: { containers: [1] }, status: {} });
+    const before = store.revision;
+    const current = store.getShared('pods', 'ns', 'a')!;
+    const next: JsonObject = { ...current, status: { phase: 'Running' } };
+    const stored = store.writeShared('pods', next);
+    expect(stored.spec).toBe(current.spec);
+    // Only the store's own copy of the metadata is stamped.
+    expect((next.metadata as { resourceVersion: string }).resourceVersion).toBe(String(before));
+    expect((stored.metadata as { resourceVersion: string }).resourceVersion).toBe(String(store.revision));
+    expect(store.list('pods', undefined, before)[0]).toMatchObject({ status: {} });
+    expect(store.since('pods', before)[0]).toMatchObject({ previous: current, object: stored });
   });
 
   it('compaction keeps the current revision watchable and expires everything older', () => {

@@ -51,7 +51,12 @@ function nsName(obj: JsonObject): [string, string] {
 
 export class VersionedStore {
   readonly #objects = new Map<string, Map<string, JsonObject>>();
+  /**
+   * The retained changes as a ring: it grows to `#retained` entries, then each change overwrites
+   * the oldest (at `#start`), so recording costs O(1) however large the window is.
+   */
   readonly #log: StoreEvent[] = [];
+  #start = 0;
   readonly #retained: number;
   readonly #listeners = new Set<StoreListener>();
   #revision = 1;
@@ -86,6 +91,28 @@ export class VersionedStore {
     return obj === undefined ? undefined : clone(obj);
   }
 
+  /** Like `get`, without copying: the store's own object, which must never be mutated. */
+  getShared(resource: string, namespace: string, name: string): JsonObject | undefined {
+    return this.#objects.get(resource)?.get(keyOf(namespace, name));
+  }
+
+  /** The `i`-th retained change, oldest first. */
+  #event(i: number): StoreEvent {
+    return this.#log[(this.#start + i) % this.#log.length]!;
+  }
+
+  /** Index of the first retained change newer than `revision` (the log is sorted by revision). */
+  #firstAfter(revision: number): number {
+    let lo = 0;
+    let hi = this.#log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#event(mid).revision <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Throws 410 Expired when `revision` is older than the retained window. */
   checkRevision(revision: number): void {
     if (revision < this.#floor) throw expired(revision, this.#floor);
@@ -110,7 +137,7 @@ export class VersionedStore {
       this.checkRevision(atRevision);
       state = new Map(current);
       for (let i = this.#log.length - 1; i >= 0; i--) {
-        const e = this.#log[i]!;
+        const e = this.#event(i);
         if (e.revision <= atRevision) break;
         if (e.resource !== resource) continue;
         const key = keyOf(...nsName(e.object));
@@ -125,7 +152,17 @@ export class VersionedStore {
 
   /** Store a new or changed object; stamps `metadata.resourceVersion` and returns the stored copy. */
   write(resource: string, object: JsonObject): JsonObject {
-    const obj = clone(object);
+    return clone(this.writeShared(resource, clone(object)));
+  }
+
+  /**
+   * `write` without copies, for callers that build each new version from the stored one: `object`
+   * becomes the store's own (never mutate it, nor anything in it, afterwards) and may share
+   * unchanged parts with the stored version it replaces; only its `metadata` is copied, to stamp
+   * the revision. Returns the stored object (read-only, like `getShared`).
+   */
+  writeShared(resource: string, object: JsonObject): JsonObject {
+    const obj: JsonObject = { ...object, metadata: { ...metaOf(object) } };
     const key = keyOf(...nsName(obj));
     const bucket = this.#bucket(resource);
     const previous = bucket.get(key);
@@ -139,7 +176,7 @@ export class VersionedStore {
       object: obj,
       previous,
     });
-    return clone(obj);
+    return obj;
   }
 
   /** Remove an object; the DELETED event carries its last state with a new revision. */
@@ -150,17 +187,21 @@ export class VersionedStore {
     if (bucket === undefined || previous === undefined) return undefined;
     bucket.delete(key);
     this.#revision++;
-    const last = clone(previous);
-    metaOf(last).resourceVersion = String(this.#revision);
+    // Stored objects are never mutated, so the last state shares all but its metadata.
+    const last: JsonObject = {
+      ...previous,
+      metadata: { ...metaOf(previous), resourceVersion: String(this.#revision) },
+    };
     this.#record({ type: 'DELETED', resource, revision: this.#revision, object: last, previous });
     return clone(last);
   }
 
   #record(event: StoreEvent): void {
-    this.#log.push(event);
-    while (this.#log.length > this.#retained) {
-      const dropped = this.#log.shift()!;
-      this.#floor = dropped.revision;
+    if (this.#log.length < this.#retained) this.#log.push(event);
+    else {
+      this.#floor = this.#log[this.#start]!.revision;
+      this.#log[this.#start] = event;
+      this.#start = (this.#start + 1) % this.#log.length;
     }
     for (const listener of [...this.#listeners]) listener(event);
   }
@@ -168,7 +209,12 @@ export class VersionedStore {
   /** Changes of `resource` after `revision`, oldest first (410 Expired if outside the window). */
   since(resource: string, revision: number): StoreEvent[] {
     this.checkRevision(revision);
-    return this.#log.filter((e) => e.resource === resource && e.revision > revision);
+    const out: StoreEvent[] = [];
+    for (let i = this.#firstAfter(revision); i < this.#log.length; i++) {
+      const e = this.#event(i);
+      if (e.resource === resource) out.push(e);
+    }
+    return out;
   }
 
   /** Live changes from now on; returns the unsubscribe function. */
@@ -187,6 +233,13 @@ export class VersionedStore {
     return { revision: this.#revision, resources };
   }
 
+  /** Like `snapshot`, without copying: the store's own objects, to serialize at once and drop. */
+  snapshotShared(): StoreSnapshot {
+    const resources: Record<string, JsonObject[]> = {};
+    for (const [resource, bucket] of this.#objects) resources[resource] = [...bucket.values()];
+    return { revision: this.#revision, resources };
+  }
+
   /**
    * Replace the contents with a snapshot (no events are sent; history starts empty, so watches
    * from before it get 410 Expired, as after an etcd restore).
@@ -199,12 +252,14 @@ export class VersionedStore {
     }
     this.#revision = snapshot.revision;
     this.#log.length = 0;
+    this.#start = 0;
     this.#floor = snapshot.revision;
   }
 
   /** Forget the retained history, as an etcd compaction at the current revision. */
   compact(): void {
     this.#log.length = 0;
+    this.#start = 0;
     this.#floor = this.#revision;
   }
 }
