@@ -271,11 +271,13 @@ export class KubeClient {
             res.setEncoding('utf8');
             let buffer = '';
             res.on('data', (chunk: string) => {
-              buffer += chunk;
-              let nl = buffer.indexOf('\n');
+              // A chunk often carries many events: scan it once, keep only the unfinished tail.
+              const text = buffer === '' ? chunk : buffer + chunk;
+              let from = 0;
+              let nl = text.indexOf('\n');
               while (nl >= 0) {
-                const line = buffer.slice(0, nl);
-                buffer = buffer.slice(nl + 1);
+                const line = text.slice(from, nl);
+                from = nl + 1;
                 if (line.trim() !== '') {
                   let event: RawWatchEvent;
                   try {
@@ -288,8 +290,9 @@ export class KubeClient {
                   if (aborted) return;
                   onEvent(event);
                 }
-                nl = buffer.indexOf('\n');
+                nl = text.indexOf('\n', from);
               }
+              buffer = text.slice(from);
             });
             res.on('end', () => resolve());
             res.on('error', (e) =>
