@@ -256,7 +256,9 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     ...options.autoscaling,
     client,
     clock,
-    pods: () => (cache === undefined ? [] : [...cache.podList()].filter(isBerthPod)),
+    pods: function* () {
+      if (cache !== undefined) for (const p of cache.podList()) if (isBerthPod(p)) yield p;
+    },
     metricsVersion: () => apiVersions['metrics.k8s.io'],
     emit: emitEvent,
     onError,
