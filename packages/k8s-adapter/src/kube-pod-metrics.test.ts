@@ -94,6 +94,28 @@ describe('metrics.k8s.io → core samples', () => {
     expect(podMetricSample(pod('f', { cpu: '0' }), undefined).requests).not.toHaveProperty('cpu');
   });
 
+  it("keeps the Ready condition's lastTransitionTime through the cache's slim record", () => {
+    const readySince = '2026-01-01T00:00:40Z';
+    const record = podRecord({
+      metadata: { name: 'w', namespace: 'default', uid: 'uid-w' },
+      spec: { nodeName: 'n1', containers: [{ name: 'main', resources: { requests: { cpu: '100m' } } }] },
+      status: {
+        phase: 'Running',
+        startTime: START,
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: START },
+          { type: 'Ready', status: 'True', lastTransitionTime: readySince },
+        ],
+      },
+    });
+    expect(
+      record.status.conditions.find((c) => c.type === 'PodScheduled')?.lastTransitionTime,
+    ).toBeUndefined();
+    const sample = podMetricSample(record, metrics('w', '50m'));
+    expect(sample.startedAt).toBe(T0);
+    expect(sample.readyChangedAt).toBe(Date.parse(readySince));
+  });
+
   it('feeds the HPA calculation: a pod without metrics counts as 100 % on the way down', () => {
     // Four ready pods at 10 % and one without a sample, which is taken at 100 % of its request.
     const samples = [

@@ -235,6 +235,11 @@ export function podRecord(raw: Obj): PodRecord {
     status: str(c.status) ?? '',
     ...(typeof c.reason === 'string' ? { reason: c.reason } : {}),
     ...(typeof c.message === 'string' ? { message: c.message } : {}),
+    // Only Ready's transition time is kept (autoscaling's cpu-initialisation rule reads it);
+    // the other conditions' times would cost cache memory for nothing.
+    ...(c.type === 'Ready' && typeof c.lastTransitionTime === 'string'
+      ? { lastTransitionTime: c.lastTransitionTime }
+      : {}),
   }));
   const owner = arr(meta.ownerReferences).find((o) => o.controller === true);
   const affinity = obj(spec.affinity);

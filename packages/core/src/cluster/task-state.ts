@@ -195,6 +195,8 @@ export interface KubeConditionLike {
   readonly status: string;
   readonly reason?: string | undefined;
   readonly message?: string | undefined;
+  /** RFC 3339 time the condition last changed status (kept for Ready: the HPA's readiness rules need it). */
+  readonly lastTransitionTime?: string | undefined;
 }
 
 export interface KubeContainerStateLike {
