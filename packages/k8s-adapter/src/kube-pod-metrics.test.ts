@@ -109,7 +109,7 @@ describe('metrics.k8s.io → core samples', () => {
       },
     });
     expect(
-      record.status.conditions.find((c) => c.type === 'PodScheduled')?.lastTransitionTime,
+      record.status.conditions?.find((c) => c.type === 'PodScheduled')?.lastTransitionTime,
     ).toBeUndefined();
     const sample = podMetricSample(record, metrics('w', '50m'));
     expect(sample.startedAt).toBe(T0);
