@@ -1,21 +1,19 @@
 /**
- * devcluster's two faces over one engine, as `berth devcluster up` runs them: the Mesos master, the
- * Kubernetes API server with the virtual kubelet joining the engine's nodes, and a Berth scheduler
- * binding pods that ask for `schedulerName: berth` (devcluster has no kube-scheduler).
+ * `berth devcluster up`: devcluster's whole cluster (`startDevcluster` from `@berth/devcluster`:
+ * engine, Mesos face, Kubernetes face with its controllers, virtual kubelet) plus a Berth scheduler
+ * binding the pods that ask for `schedulerName: berth`, which is how the CLI's `devcluster-k8s`
+ * context runs. The ports are checked first so a busy one names the CLI flag that changes it.
  */
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BerthError, type BerthErrorCode } from '@berth/core';
 import {
+  type Devcluster,
   type Engine,
   type EnginePreset,
-  type KubeApiServer,
+  type KubeCluster,
   type MesosMaster,
-  startEngine,
-  startKubeApiServer,
-  startKubeControllers,
-  startMesosMaster,
-  startVirtualKubelet,
+  startDevcluster as startWholeDevcluster,
   type VirtualKubelet,
 } from '@berth/devcluster';
 import { type BerthScheduler, startBerthScheduler } from '@berth/k8s-adapter';
@@ -29,17 +27,15 @@ export interface DevclusterOptions {
   readonly mesosPort: number;
   /** Kubernetes face port (0: ephemeral). */
   readonly kubePort: number;
-  /** Sandboxes (`engine/`), the Kubernetes face's state (`kube/`) and the `kubeconfig`. */
+  /** Sandboxes (`engine/`) and the Kubernetes face's state and kubeconfig (`kube/`). */
   readonly stateDir: string;
   readonly host?: string;
-  /** Mesos face: require HTTP basic authentication with these credentials. */
-  readonly authenticate?: readonly { principal: string; secret: string }[];
 }
 
 export interface RunningDevcluster extends AsyncDisposable {
   readonly engine: Engine;
   readonly mesos: MesosMaster;
-  readonly kube: KubeApiServer;
+  readonly kube: KubeCluster;
   readonly kubelet: VirtualKubelet;
   readonly scheduler: BerthScheduler;
   /** The kubeconfig written under the state dir (context `devcluster`). */
@@ -78,68 +74,41 @@ export async function startDevcluster(options: DevclusterOptions): Promise<Runni
   const host = options.host ?? '127.0.0.1';
   await checkPortFree(host, options.mesosPort, 'Mesos face', '--mesos-port');
   await checkPortFree(host, options.kubePort, 'Kubernetes face', '--kube-port');
-  const stops: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s().catch(() => {});
-  };
+  const dc: Devcluster = await startWholeDevcluster({
+    preset: options.preset,
+    host,
+    mesosPort: options.mesosPort,
+    kubePort: options.kubePort,
+    stateDir: options.stateDir,
+  });
+  // Users find the kubeconfig at STATE_DIR/kubeconfig (`berth devcluster kubeconfig` prints it).
+  const kubeconfigPath = join(options.stateDir, 'kubeconfig');
+  let scheduler: BerthScheduler;
   try {
-    const engine = await startEngine({ preset: options.preset, stateDir: join(options.stateDir, 'engine') });
-    stops.push(() => engine.stop());
-    const mesos = await startMesosMaster({
-      engine,
-      host,
-      port: options.mesosPort,
-      ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
-    });
-    stops.push(() => mesos.close());
-    let kubelet: VirtualKubelet | undefined;
-    const kube = await startKubeApiServer({
-      host,
-      port: options.kubePort,
-      stateDir: join(options.stateDir, 'kube'),
-      // The kubelet confirms graceful deletions, as on a real cluster.
-      podTerminationMs: null,
-      podLogs: (req) => {
-        if (kubelet === undefined) throw new Error('the virtual kubelet is not running');
-        return kubelet.podLogs(req);
-      },
-      metrics: () => kubelet?.metrics() ?? { nodes: [], pods: [] },
-    });
-    stops.push(() => kube.close());
-    const kubeconfigPath = join(options.stateDir, 'kubeconfig');
-    await kube.writeKubeconfig(kubeconfigPath);
-    const kubeConfig = () => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfigPath);
-      return kc;
-    };
-    // Deployments → ReplicaSets → pods, Jobs, endpoints and garbage collection, as a control plane
-    // does; pods in Berth scheduler mode are bound by the Berth scheduler below.
-    const controllers = await startKubeControllers({
-      apiServer: kube,
-      controllers: ['deployment', 'replicaset', 'job', 'endpoints', 'garbage-collector', 'node-lifecycle'],
-      onError: () => {},
-    });
-    stops.push(async () => {
-      await controllers[Symbol.asyncDispose]();
-    });
-    const joined = await startVirtualKubelet({ kubeConfig: kubeConfig(), engine, host, onError: () => {} });
-    kubelet = joined;
-    stops.push(() => joined.close({ deleteNodes: true }));
-    const scheduler = await startBerthScheduler({ kubeConfig: kubeConfig(), leaderElection: false });
-    stops.push(() => scheduler.close());
-    return {
-      engine,
-      mesos,
-      kube,
-      kubelet: joined,
-      scheduler,
-      kubeconfigPath,
-      stop,
-      [Symbol.asyncDispose]: stop,
-    };
+    await dc.kube.writeKubeconfig(kubeconfigPath);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigPath);
+    scheduler = await startBerthScheduler({ kubeConfig, leaderElection: false });
   } catch (err) {
-    await stop();
+    await dc.close().catch(() => {});
     throw err;
   }
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await scheduler.close().catch(() => {});
+      await dc.close();
+    })();
+    return stopping;
+  };
+  return {
+    engine: dc.engine,
+    mesos: dc.mesos,
+    kube: dc.kube,
+    kubelet: dc.kubelet,
+    scheduler,
+    kubeconfigPath,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
