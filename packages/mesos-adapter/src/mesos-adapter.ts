@@ -86,7 +86,13 @@ import { agentUrlFromPid, hostPortsOfTask, statusTimes } from './restore-view.ts
 import { agentBaseUrl, MesosSandboxFiles, sandboxPath } from './sandbox-files.ts';
 import { type MesosLogger, MesosSchedulerDriver } from './scheduler-driver.ts';
 import { hashOf, taskSpecFromJson, taskSpecToJson } from './spec-codec.ts';
-import { type LaunchClaim, type LaunchPhase, MesosStateStore, type StoredTask } from './state-store.ts';
+import {
+  type LaunchClaim,
+  type LaunchPhase,
+  MesosStateStore,
+  type RecordStatusResult,
+  type StoredTask,
+} from './state-store.ts';
 import {
   BERTH_LABELS,
   buildTaskInfo,
@@ -739,7 +745,10 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     o.resources?.find((r) => r.allocation_info?.role)?.allocation_info?.role ??
     roles[0]!;
 
-  const onOffers = (offers: readonly Offer[]) => {
+  // One OFFERS round's calls (an ACCEPT per agent, a DECLINE) are written to the master together.
+  const onOffers = (offers: readonly Offer[]) => driver.batch(() => handleOffers(offers));
+
+  const handleOffers = (offers: readonly Offer[]) => {
     for (const o of offers) {
       const known = agents.get(o.agent_id.value);
       let url: string | undefined;
@@ -990,15 +999,41 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     return dot < 0 ? mesosTaskId : mesosTaskId.slice(0, dot);
   };
 
+  // The updates read from the stream in one turn of the event loop are recorded in one transaction
+  // — one disk sync instead of one per update — before any of them is applied or acknowledged.
+  // Any other event first flushes the updates before it, so the order of events is kept.
+  let updates: MesosTaskStatus[] = [];
+  let updateFlush: ReturnType<typeof setImmediate> | undefined;
   const onUpdate = (status: MesosTaskStatus) => {
-    let recorded: { applied: boolean; ackRequired: boolean };
+    updates.push(status);
+    updateFlush ??= setImmediate(flushUpdates);
+  };
+
+  const flushUpdates = () => {
+    if (updateFlush !== undefined) clearImmediate(updateFlush);
+    updateFlush = undefined;
+    if (updates.length === 0) return;
+    const batch = updates;
+    updates = [];
+    if (state === 'closed') return;
+    let recorded: RecordStatusResult[];
     try {
-      recorded = store.recordStatus(status);
+      recorded = store.recordStatuses(batch);
     } catch (err) {
-      // Not durable → not acknowledged: the master sends it again.
-      log.error?.('cannot record a status update', { error: (err as Error).message });
+      // Not durable → not acknowledged: the master sends them again.
+      log.error?.('cannot record status updates', { error: (err as Error).message, count: batch.length });
       return;
     }
+    batch.forEach((status, i) => {
+      try {
+        applyUpdate(status, recorded[i]!);
+      } catch (err) {
+        handlingFailed('UPDATE', err);
+      }
+    });
+  };
+
+  const applyUpdate = (status: MesosTaskStatus, recorded: RecordStatusResult) => {
     const mesosId = status.task_id.value;
     const rec = recs.get(berthIdOf(mesosId));
     if (rec !== undefined && recorded.applied && rec.mesosTaskId === mesosId) onStatus(rec, status);
@@ -1017,10 +1052,30 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       const uuid = status.uuid;
       track(
         `ACKNOWLEDGE ${mesosId}`,
-        driver.acknowledge({ agentId: status.agent_id.value, taskId: mesosId, uuid }).then(() => {
-          if (state !== 'closed') store.completeAck(mesosId, uuid);
-        }),
+        driver
+          .acknowledge({ agentId: status.agent_id.value, taskId: mesosId, uuid })
+          .then(() => acknowledged(mesosId, uuid)),
       );
+    }
+  };
+
+  // Acknowledgements the master took are forgotten in batches (one transaction per event-loop turn);
+  // one lost by a crash is only sent again, which Mesos ignores.
+  let acked: { taskId: string; uuid: string }[] = [];
+  let ackFlush: ReturnType<typeof setImmediate> | undefined;
+  const acknowledged = (taskId: string, uuid: string) => {
+    if (state === 'closed') return;
+    acked.push({ taskId, uuid });
+    ackFlush ??= setImmediate(flushAcked);
+  };
+  const flushAcked = () => {
+    ackFlush = undefined;
+    const batch = acked;
+    acked = [];
+    try {
+      store.completeAcks(batch);
+    } catch (err) {
+      log.error?.('cannot record acknowledgements', { error: (err as Error).message });
     }
   };
 
@@ -1223,9 +1278,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     for (const ack of store.pendingAcks()) {
       track(
         `ACKNOWLEDGE ${ack.taskId}`,
-        driver.acknowledge(ack).then(() => {
-          if (state !== 'closed') store.completeAck(ack.taskId, ack.uuid);
-        }),
+        driver.acknowledge(ack).then(() => acknowledged(ack.taskId, ack.uuid)),
       );
     }
     const known = [...recs.values()]
@@ -1242,6 +1295,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
   const onEvent = (event: SchedulerEvent) => {
     if (state === 'closed') return;
     try {
+      if (event.type !== 'UPDATE') flushUpdates();
       switch (event.type) {
         case 'SUBSCRIBED':
           onSubscribed(event.subscribed.framework_id.value);
@@ -1277,10 +1331,14 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
           return;
       }
     } catch (err) {
-      const e = toBerthError(err, COMPONENT);
-      log.error?.(`handling ${event.type} failed`, { error: e.message });
-      emitEvent({ level: 'warning', kind: 'InternalError', message: `handling ${event.type}: ${e.message}` });
+      handlingFailed(event.type, err);
     }
+  };
+
+  const handlingFailed = (type: string, err: unknown) => {
+    const e = toBerthError(err, COMPONENT);
+    log.error?.(`handling ${type} failed`, { error: e.message });
+    emitEvent({ level: 'warning', kind: 'InternalError', message: `handling ${type}: ${e.message}` });
   };
 
   /** Rebuild the in-memory view from the store (and the master's task list for ports and agents). */
@@ -1596,6 +1654,12 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       unsubscribe = undefined;
       for (const h of [...timers]) clearTimer(h);
       clearTimer(reconcileTimer);
+      if (ackFlush !== undefined) clearImmediate(ackFlush);
+      ackFlush = undefined;
+      // Updates not yet recorded are not acknowledged either: the master sends them again.
+      if (updateFlush !== undefined) clearImmediate(updateFlush);
+      updateFlush = undefined;
+      updates = [];
       for (const r of recs.values()) delete r.unreachableTimer;
       taskSubject.complete();
       eventSubject.complete();
@@ -1615,6 +1679,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       if (given.files === undefined) await files.close().catch(() => {});
       if (given.agents === undefined) await agentClient.close().catch(() => {});
       if (given.http === undefined) await http.close().catch(() => {});
+      flushAcked();
       if (given.store === undefined) store.close();
     },
 

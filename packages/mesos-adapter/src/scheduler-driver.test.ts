@@ -379,6 +379,31 @@ describe('MesosSchedulerDriver', () => {
     expect((gone as Error).message).toContain('(400 Bad Request): "Framework cannot be found"');
   });
 
+  it('sends calls over one connection in the order they were made, without waiting for earlier answers', async () => {
+    const m = await master();
+    const held: import('node:http').ServerResponse[] = [];
+    m.handle = (req, res) => {
+      if (req.callType === 'SUBSCRIBE')
+        return streamRecorded(res, subscribe15, { records: 1, after: 'hold' });
+      held.push(res);
+    };
+    const { driver } = driverFor([m.url]);
+    await driver.start();
+
+    // A burst as one OFFERS round makes it: written together, while the master answers nothing.
+    const kinds = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 'SUPPRESS' : 'REVIVE'));
+    const calls = driver.batch(() =>
+      kinds.map((k) => (k === 'REVIVE' ? driver.revive() : driver.suppress())),
+    );
+    await until(() => held.length === kinds.length, 'every call to reach the master before any answer');
+    for (const res of held) res.writeHead(202).end();
+    await Promise.all(calls);
+
+    const sent = m.requests.filter((r) => r.callType !== 'SUBSCRIBE');
+    expect(sent.map((r) => r.callType)).toEqual(kinds);
+    expect(new Set(sent.map((r) => r.clientPort)).size).toBe(1);
+  });
+
   it('skips an event it cannot read and keeps the stream', async () => {
     const m = await master();
     m.handle = async (_req, res) => {

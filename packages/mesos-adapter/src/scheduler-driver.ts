@@ -141,6 +141,8 @@ export class MesosSchedulerDriver {
   #state: DriverState;
   #frameworkId: string | undefined;
   #stop = new AbortController();
+  /** One controller per call in flight (not one listener each on #stop: 1,000 ACCEPTs would make adding them quadratic). */
+  readonly #inflightCalls = new Set<AbortController>();
   #connectionAbort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #firstSubscribed: Deferred<Subscribed> | undefined;
@@ -225,6 +227,14 @@ export class MesosSchedulerDriver {
   }
 
   // --- calls -------------------------------------------------------------------------------------
+
+  /**
+   * Make several calls in `fn` (synchronously) and write them to the master together: one OFFERS
+   * round's ACCEPTs and DECLINEs leave in a few large writes. Returns what `fn` returns.
+   */
+  batch<T>(fn: () => T): T {
+    return this.#http.corked(fn);
+  }
 
   /** ACCEPT offers with operations (all offers must be from one agent). */
   accept(
@@ -388,6 +398,8 @@ export class MesosSchedulerDriver {
       if (json?.frameworkId !== frameworkId) {
         json = { frameworkId, text: JSON.stringify({ framework_id: { value: frameworkId }, ...body }) };
       }
+      const abort = new AbortController();
+      this.#inflightCalls.add(abort);
       try {
         const res = await this.#http.request(url, {
           method: 'POST',
@@ -397,7 +409,8 @@ export class MesosSchedulerDriver {
             'Mesos-Stream-Id': streamId,
           },
           body: json.text,
-          signal: this.#stop.signal,
+          signal: abort.signal,
+          call: true,
         });
         if (res.status === 202 || res.status === 200) {
           await res.discard();
@@ -415,6 +428,8 @@ export class MesosSchedulerDriver {
         if (!isRetryable(e) || attempt >= this.#callRetries || this.#state.streamId !== streamId) throw e;
         this.#log.warn?.(`retrying ${body.type}`, { url, error: e.message });
         await sleep(this.#clock, fullJitterDelay(attempt, this.#backoff, this.#random), this.#stop.signal);
+      } finally {
+        this.#inflightCalls.delete(abort);
       }
     }
   }
@@ -693,6 +708,8 @@ export class MesosSchedulerDriver {
       error ??
         new BerthError('BACKEND_UNAVAILABLE', 'the scheduler driver was closed', { component: COMPONENT }),
     );
+    for (const call of this.#inflightCalls) call.abort(this.#stop.signal.reason);
+    this.#inflightCalls.clear();
     this.#setState({ phase: 'closed', streamId: undefined, retryInMs: undefined, error });
     this.#firstSubscribed?.reject(
       error ??

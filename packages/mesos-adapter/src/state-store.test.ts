@@ -145,6 +145,49 @@ describe('MesosStateStore', () => {
     store.close();
   });
 
+  it('records a batch of updates in order in one call, with the same outcome as one by one', () => {
+    const statuses = recordedStatuses.filter((s) => s.task_id.value === 'task-sleep-1');
+    const one = new MesosStateStore(':memory:');
+    const batch = new MesosStateStore(tempFile());
+    for (const store of [one, batch]) {
+      store.upsertDesired([{ taskId: 'task-sleep-1', specHash: 'h', spec: {} }]);
+      store.claimForLaunch(['task-sleep-1'], { offerId: 'O0', agentId: AGENT });
+    }
+    // An older duplicate of the first update at the end must not undo the later ones.
+    const withStale = [...statuses, { ...statuses[0]!, uuid: 'c3RhbGU=' }];
+    const singly = withStale.map((s) => one.recordStatus(s));
+    const together = batch.recordStatuses(withStale);
+
+    expect(together).toEqual(singly);
+    expect(together.at(-1)).toEqual({ applied: false, ackRequired: true });
+    expect(batch.task('task-sleep-1')).toMatchObject({ state: 'TASK_KILLED', phase: 'launched' });
+    expect(batch.pendingAcks()).toEqual(one.pendingAcks());
+    batch.completeAcks(batch.pendingAcks().slice(1));
+    expect(batch.pendingAcks().map((a) => a.uuid)).toEqual(['u7+DnFF+QxW3wYvbUiRBNg==']);
+    one.close();
+    batch.close();
+  });
+
+  it('finds a replacement incarnation by its Mesos task id when recording its update', () => {
+    const store = new MesosStateStore(':memory:');
+    store.upsertDesired([{ taskId: 'web-0', specHash: 'h', spec: {} }]);
+    store.newIncarnation('web-0', 'web-0.1');
+    const update = {
+      task_id: { value: 'web-0.1' },
+      agent_id: { value: AGENT },
+      state: 'TASK_RUNNING',
+      uuid: 'dQ==',
+    };
+    const stale = { ...update, task_id: { value: 'web-0' }, uuid: 'dg==' };
+    expect(store.recordStatuses([update, stale])).toEqual([
+      { applied: true, ackRequired: true },
+      // The old incarnation's update is only acknowledged.
+      { applied: false, ackRequired: true },
+    ]);
+    expect(store.task('web-0')?.state).toBe('TASK_RUNNING');
+    store.close();
+  });
+
   it('applies nothing of a batch with an invalid entry, naming each bad field', () => {
     const store = new MesosStateStore(':memory:');
     let error: unknown;

@@ -363,29 +363,31 @@ export class MesosStateStore {
    * Updates for tasks Berth does not know (another run's leftovers) are stored for acknowledgement only.
    */
   recordStatus(status: TaskStatus): RecordStatusResult {
-    const taskId = status.task_id.value;
-    const uuid = status.uuid;
-    const agentId = status.agent_id?.value;
-    return this.#tx(() => {
-      const row = this.#db
-        .prepare('SELECT * FROM tasks WHERE COALESCE(mesos_task_id, task_id) = ?')
-        .get(taskId) as unknown as TaskRow | undefined;
-      let applied = false;
-      if (row) {
-        const previous = row.status ? (JSON.parse(row.status) as TaskStatus) : undefined;
-        const older =
-          previous?.timestamp !== undefined &&
-          status.timestamp !== undefined &&
-          status.timestamp < previous.timestamp;
-        if (!older) {
-          this.#db
-            .prepare(
-              `UPDATE tasks SET state = ?, status = ?, agent_id = COALESCE(?, agent_id),
-                 phase = CASE WHEN phase = 'launching' AND ? NOT IN ('TASK_UNKNOWN', 'TASK_DROPPED') THEN 'launched' ELSE phase END,
-                 updated_at = ?
-               WHERE task_id = ?`,
-            )
-            .run(
+    return this.recordStatuses([status])[0]!;
+  }
+
+  /**
+   * {@link recordStatus} for several updates in one transaction (one disk sync), applied in the
+   * order given; all or none are recorded. Returns one result per update, in the same order.
+   */
+  recordStatuses(statuses: readonly TaskStatus[]): RecordStatusResult[] {
+    if (statuses.length === 0) return [];
+    const s = this.#statusStatements();
+    return this.#tx(() =>
+      statuses.map((status) => {
+        const taskId = status.task_id.value;
+        const uuid = status.uuid;
+        const agentId = status.agent_id?.value;
+        const row = s.find.get(taskId) as unknown as { task_id: string; status: string | null } | undefined;
+        let applied = false;
+        if (row) {
+          const previous = row.status ? (JSON.parse(row.status) as TaskStatus) : undefined;
+          const older =
+            previous?.timestamp !== undefined &&
+            status.timestamp !== undefined &&
+            status.timestamp < previous.timestamp;
+          if (!older) {
+            s.apply.run(
               status.state,
               JSON.stringify(status),
               agentId ?? null,
@@ -393,25 +395,50 @@ export class MesosStateStore {
               this.#now(),
               row.task_id,
             );
-          applied = true;
+            applied = true;
+          }
         }
-      }
-      const ackRequired = uuid !== undefined && uuid !== '' && agentId !== undefined;
-      if (ackRequired) {
-        this.#db
-          .prepare(
-            'INSERT INTO pending_acks (task_id, uuid, agent_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-          )
-          .run(taskId, uuid, agentId, this.#now());
-      }
-      return { applied, ackRequired };
-    });
+        const ackRequired = uuid !== undefined && uuid !== '' && agentId !== undefined;
+        if (ackRequired) s.ack.run(taskId, uuid, agentId, this.#now());
+        return { applied, ackRequired };
+      }),
+    );
+  }
+
+  #statuses: { find: StatementSync; apply: StatementSync; ack: StatementSync } | undefined;
+  #statusStatements() {
+    this.#statuses ??= {
+      // Served by the tasks_mesos_id index (the same expression).
+      find: this.#db.prepare('SELECT task_id, status FROM tasks WHERE COALESCE(mesos_task_id, task_id) = ?'),
+      apply: this.#db.prepare(
+        `UPDATE tasks SET state = ?, status = ?, agent_id = COALESCE(?, agent_id),
+           phase = CASE WHEN phase = 'launching' AND ? NOT IN ('TASK_UNKNOWN', 'TASK_DROPPED') THEN 'launched' ELSE phase END,
+           updated_at = ?
+         WHERE task_id = ?`,
+      ),
+      ack: this.#db.prepare(
+        'INSERT INTO pending_acks (task_id, uuid, agent_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+    };
+    return this.#statuses;
   }
 
   /** The ACK for (taskId, uuid) reached the master (202). */
   completeAck(taskId: string, uuid: string): void {
-    this.#db.prepare('DELETE FROM pending_acks WHERE task_id = ? AND uuid = ?').run(taskId, uuid);
+    this.completeAcks([{ taskId, uuid }]);
   }
+
+  /** {@link completeAck} for several acknowledgements in one transaction. */
+  completeAcks(acks: readonly { readonly taskId: string; readonly uuid: string }[]): void {
+    if (acks.length === 0) return;
+    this.#deleteAck ??= this.#db.prepare('DELETE FROM pending_acks WHERE task_id = ? AND uuid = ?');
+    const stmt = this.#deleteAck;
+    this.#tx(() => {
+      for (const a of acks) stmt.run(a.taskId, a.uuid);
+    });
+  }
+
+  #deleteAck: StatementSync | undefined;
 
   /** Acknowledgements to (re-)send, oldest first. */
   pendingAcks(): PendingAck[] {
@@ -475,6 +502,9 @@ export class MesosStateStore {
     if (!columns.some((c) => c.name === 'mesos_task_id')) {
       this.#db.exec('ALTER TABLE tasks ADD COLUMN mesos_task_id TEXT');
     }
+    // Status updates find their task by Mesos task id; without this every update scans the table.
+    // (An index only: files stay readable by a Berth that does not know it.)
+    this.#db.exec('CREATE INDEX IF NOT EXISTS tasks_mesos_id ON tasks (COALESCE(mesos_task_id, task_id))');
     const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
       | { value: string }
       | undefined;

@@ -17,6 +17,8 @@ export interface ReceivedRequest {
   readonly json: unknown;
   /** `type` of a JSON call body, for routing. */
   readonly callType: string | undefined;
+  /** The client's port: requests with the same one came over the same connection. */
+  readonly clientPort: number | undefined;
 }
 
 export type Handler = (req: ReceivedRequest, res: ServerResponse) => void | Promise<void>;
@@ -65,6 +67,7 @@ export class ReplayMaster {
           body,
           json,
           callType: typeof callType === 'string' ? callType : undefined,
+          clientPort: req.socket.remotePort,
         };
         master?.requests.push(received);
         Promise.resolve(master?.handle(received, res)).catch((error: unknown) => {
