@@ -124,6 +124,7 @@ export class NodeStatuses implements NodeStatusMap {
   readonly #snapshot: Snapshot;
   readonly #byNode: (Status | undefined)[];
   #size = 0;
+  #unresolvable = 0;
 
   constructor(snapshot: Snapshot) {
     this.#snapshot = snapshot;
@@ -131,8 +132,16 @@ export class NodeStatuses implements NodeStatusMap {
   }
 
   set(node: number, s: Status): void {
-    if (this.#byNode[node] === undefined) this.#size++;
+    const old = this.#byNode[node];
+    if (old === undefined) this.#size++;
+    else if (old.code === 'UnschedulableAndUnresolvable') this.#unresolvable--;
+    if (s.code === 'UnschedulableAndUnresolvable') this.#unresolvable++;
     this.#byNode[node] = s;
+  }
+
+  /** How many nodes have an `UnschedulableAndUnresolvable` status (preemption skips them). */
+  get unresolvable(): number {
+    return this.#unresolvable;
   }
 
   at(node: number): Status | undefined {
@@ -780,6 +789,8 @@ export class Framework {
     const { snapshot } = ctx;
     const n = snapshot.size;
     const counts = new Map<string, number>();
+    // Nodes per reason list: plugins that hand out shared statuses make this one lookup a node.
+    const byReasons = new Map<readonly string[], number>();
     const statuses = new NodeStatuses(snapshot);
     const list = this.#scratch.list;
     const kept = this.#scratch.kept;
@@ -812,10 +823,11 @@ export class Framework {
         if (s.reasons.length === 0) {
           const r = `rejected by ${plugin.name}`;
           counts.set(r, (counts.get(r) ?? 0) + 1);
-        } else for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+        } else byReasons.set(s.reasons, (byReasons.get(s.reasons) ?? 0) + 1);
       }
       count = left;
     }
+    for (const [reasons, k] of byReasons) for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + k);
     let detail: NodeRejection[] | undefined;
     if (options.nodeDetail === true) {
       detail = [];

@@ -1,7 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../cluster/errors.ts';
 import { PortRanges } from '../resources/index.ts';
-import { createSnapshot, type RunningTask, type Snapshot } from './snapshot.ts';
+import {
+  createSnapshot,
+  EVICTABLE,
+  EVICTABLE_FIELDS,
+  type EvictableByLevel,
+  moreImportant,
+  type RunningTask,
+  type Snapshot,
+} from './snapshot.ts';
 import { createPlacementTask } from './task.ts';
 
 function running(id: string, priority: number, cpu: number, extra: Partial<RunningTask> = {}): RunningTask {
@@ -153,5 +162,121 @@ describe('Snapshot.priorityTotals', () => {
     expect(sums(copy, 0).priorities).toEqual([0, 5]);
     expect(sums(s, 0)).toEqual(before);
     expect(sums(copy, 0).priorities).toEqual([0, 5]);
+  });
+});
+
+describe('Snapshot.priorityTotals order', () => {
+  it('lists the tasks least important first, so walking back gives the reprieve order', () => {
+    const s = createSnapshot([
+      {
+        id: 'n',
+        allocatable: { cpu: 4000 },
+        tasks: [
+          running('old', 5, 100, { startTime: 1 }),
+          running('new', 5, 100, { startTime: 9 }),
+          running('unknown', 5, 100),
+          running('low', 0, 100, { startTime: 3 }),
+          running('high', 9, 100, { startTime: 7 }),
+        ],
+      },
+    ]);
+    const ids = s.priorityTotals(0).tasks.map((t) => t.id);
+    expect(ids).toEqual(['low', 'unknown', 'new', 'old', 'high']);
+    expect([...s.priorityTotals(0).tasks].reverse()).toEqual([...s.tasks(0)].sort(moreImportant));
+  });
+});
+
+describe('Snapshot.evictableByLevel', () => {
+  /** The figures of one node below `levels[k]` (all tasks past the last), recounted. */
+  function recount(s: Snapshot, node: number, levels: Float64Array, k: number) {
+    const limit = k < levels.length ? levels[k]! : Number.POSITIVE_INFINITY;
+    const below = s.tasks(node).filter((t) => t.priority < limit);
+    const at = s.tasks(node).filter((t) => k > 0 && t.priority === levels[k - 1]);
+    const max = (f: (t: RunningTask) => number) => Math.max(0, ...below.map(f));
+    return {
+      cpu: below.reduce((x, t) => x + (t.requests?.cpu ?? 0), 0),
+      ports: below.reduce((x, t) => x + (t.ports?.length ?? 0), 0),
+      count: below.length,
+      maxCpu: max((t) => t.requests?.cpu ?? 0),
+      maxPorts: max((t) => t.ports?.length ?? 0),
+      latestStart: Math.max(
+        -Infinity,
+        ...at.filter((t) => t.startTime !== undefined).map((t) => t.startTime!),
+      ),
+    };
+  }
+  function read(t: EvictableByLevel, node: number, k: number) {
+    const c = (f: number) => t.columns[k * EVICTABLE_FIELDS + f]![node]!;
+    return {
+      cpu: c(EVICTABLE.cpu),
+      ports: c(EVICTABLE.ports),
+      count: c(EVICTABLE.count),
+      maxCpu: c(EVICTABLE.maxCpu),
+      maxPorts: c(EVICTABLE.maxPorts),
+      latestStart: c(EVICTABLE.latestStart),
+    };
+  }
+
+  function expectRecount(s: Snapshot) {
+    const t = s.evictableByLevel()!;
+    // Every priority in use is a level (a level no task has any more may stay).
+    for (const p of [0, 1, 2].flatMap((n) => s.tasks(n).map((x) => x.priority)))
+      expect([...t.levels]).toContain(p);
+    for (let node = 0; node < 3; node++)
+      for (let k = 0; k <= t.levels.length; k++)
+        expect(read(t, node, k)).toEqual(recount(s, node, t.levels, k));
+  }
+
+  it('equals a recount after any assume, forget, evict and restore, on a snapshot and its clones', () => {
+    const op = fc.record({
+      kind: fc.constantFrom('assume', 'forget', 'evict', 'restore', 'clone'),
+      node: fc.integer({ min: 0, max: 2 }),
+      priority: fc.constantFrom(0, 5, 10, 20),
+      cpu: fc.integer({ min: 0, max: 4 }).map((c) => c * 100),
+      start: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 25 }), (ops) => {
+        const base = createSnapshot(
+          [0, 1, 2].map((i) => ({
+            id: `n${i}`,
+            allocatable: { cpu: 100_000 },
+            tasks: [running(`r${i}`, 5, 100, { startTime: i, ports: [7000 + i] })],
+          })),
+        );
+        let s = base;
+        const assumed: ReturnType<Snapshot['assume']>[] = [];
+        const evicted: ReturnType<Snapshot['evict']>[] = [];
+        ops.forEach((o, i) => {
+          if (o.kind === 'assume') {
+            const t = createPlacementTask({ id: `t${i}`, priority: o.priority, requests: { cpu: o.cpu } });
+            assumed.push(s.assume(o.node, t, o.start));
+          } else if (o.kind === 'forget' && assumed.length > 0) s.forget(assumed.pop()!);
+          else if (o.kind === 'evict' && s.tasks(o.node).length > 0)
+            evicted.push(s.evict(o.node, s.tasks(o.node)[0]!.id));
+          else if (o.kind === 'restore' && evicted.length > 0) s.restore(evicted.pop()!);
+          else if (o.kind === 'clone') {
+            // The original is read (sharing the cache) before work goes on on the copy.
+            expect(s.evictableByLevel()).toBeDefined();
+            s = s.clone();
+            assumed.length = 0;
+            evicted.length = 0;
+          }
+          expectRecount(s);
+        });
+        // The base snapshot, untouched by the clones' changes, still reads its own figures.
+        expectRecount(base);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is off (undefined) once more than 64 priorities are in use', () => {
+    const tasks = Array.from({ length: 65 }, (_, k) => running(`p${k}`, k, 1));
+    expect(
+      createSnapshot([{ id: 'n', allocatable: { cpu: 1000 }, tasks }]).evictableByLevel(),
+    ).toBeUndefined();
+    const fine = createSnapshot([{ id: 'n', allocatable: { cpu: 1000 }, tasks: tasks.slice(1) }]);
+    expect(fine.evictableByLevel()?.levels).toHaveLength(64);
   });
 });

@@ -45,12 +45,30 @@ export interface Eviction {
 }
 
 /**
+ * kube-scheduler's `MoreImportantPod`: negative when `a` is more important — higher priority,
+ * then started earlier (unknown = newest), then the smaller id.
+ */
+export function moreImportant(a: RunningTask, b: RunningTask): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  const sa = a.startTime ?? Number.POSITIVE_INFINITY;
+  const sb = b.startTime ?? Number.POSITIVE_INFINITY;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
  * A node's running tasks by priority, lowest first, with running totals: `cpu[k]` is what the
  * `k` lowest-priority tasks request together (likewise memory, disk, gpus and host ports).
  * Preemption reads what evicting every task below a priority would free in O(log tasks).
  */
 export interface PriorityTotals {
-  /** Ascending. */
+  /**
+   * The node's tasks least important first (the reverse of `moreImportant`, ties by their
+   * position on the node, later first): walking it backwards from any priority boundary gives the
+   * order preemption reprieves in, without sorting per call.
+   */
+  readonly tasks: readonly RunningTask[];
+  /** Ascending (the priorities of `tasks`). */
   readonly priorities: Float64Array;
   /** Length `priorities.length + 1`; index 0 is 0. */
   readonly cpu: Float64Array;
@@ -73,9 +91,58 @@ export interface PriorityTotals {
   };
 }
 
+/**
+ * For every node, what evicting its tasks below each priority in use frees, as one column per
+ * level and figure over all nodes, so a preemption search reads it for thousands of nodes in
+ * sequence without touching their task lists. Kept per node and re-read only for nodes changed
+ * since.
+ */
+export interface EvictableByLevel {
+  /** The distinct priorities of the running tasks, ascending. */
+  readonly levels: Float64Array;
+  /**
+   * `columns[k * EVICTABLE_FIELDS + EVICTABLE.<figure>][node]`, for the node's tasks of priority
+   * below `levels[k]` (`k = levels.length`: all its tasks): their summed cpu, memory, disk, gpus
+   * and host ports (`EVICTABLE.cpu` …), how many they are (`count`), the largest cpu, memory,
+   * disk, gpus and ports of one of them (`maxCpu` …), and the latest known start of the node's
+   * tasks of priority `levels[k - 1]` exactly (`latestStart`; -Infinity when none is known, and
+   * for `k = 0`).
+   */
+  readonly columns: readonly Float64Array[];
+}
+
+/** Offsets of the numbers in a row of `EvictableByLevel.rows`. */
+export const EVICTABLE = {
+  cpu: 0,
+  memory: 1,
+  disk: 2,
+  gpus: 3,
+  ports: 4,
+  count: 5,
+  maxCpu: 6,
+  maxMemory: 7,
+  maxDisk: 8,
+  maxGpus: 9,
+  maxPorts: 10,
+  latestStart: 11,
+} as const;
+/** Numbers per row of `EvictableByLevel.rows`. */
+export const EVICTABLE_FIELDS = 12;
+/** `EvictableByLevel.rows` stays below this many numbers (16 MiB); more levels are not tracked. */
+const EVICTABLE_BUDGET = 2 ** 21;
+const MAX_LEVELS = 64;
+
+interface EvictableCache {
+  data: EvictableByLevel | undefined;
+  /** Per node: the stamp its rows were computed at (NaN: never). */
+  at: Float64Array;
+  /** Set once more priorities are in use than the budget allows. */
+  tooMany: boolean;
+}
+
 /** Positions 0..k-1 ordered by the step `sums[i + 1] - sums[i]`, largest first (ties by position). */
-function largestSteps(sums: Float64Array, k: number): Int32Array {
-  const order = new Int32Array(k);
+function largestSteps(sums: Float64Array, order: Int32Array): Int32Array {
+  const k = order.length;
   for (let i = 0; i < k; i++) order[i] = i;
   return order.sort((a, b) => sums[b + 1]! - sums[b]! - (sums[a + 1]! - sums[a]!) || a - b);
 }
@@ -230,6 +297,8 @@ export class Snapshot {
   #stamps: Float64Array;
   /** Priority totals by node and the stamp they were built at, shared with clones. */
   #totals: { readonly byNode: (PriorityTotals | undefined)[]; readonly at: Float64Array };
+  /** What evicting below each priority frees, by node; shared with clones like `#totals`. */
+  #evictable: EvictableCache;
 
   private constructor(parts: {
     ids: string[];
@@ -273,6 +342,7 @@ export class Snapshot {
     this.#holders = [];
     this.#stamps = new Float64Array(this.size);
     this.#totals = { byNode: new Array(this.size), at: new Float64Array(this.size) };
+    this.#evictable = { data: undefined, at: new Float64Array(this.size).fill(Number.NaN), tooMany: false };
     parts.tasks.forEach((list, node) => {
       for (const task of list)
         if (task.antiAffinity !== undefined && task.antiAffinity.length > 0)
@@ -431,15 +501,32 @@ export class Snapshot {
     const v = this.#stamps[node]!;
     const cached = this.#totals.byNode[node];
     if (cached !== undefined && this.#totals.at[node] === v) return cached;
-    const list = [...this.#tasks[node]!].sort((a, b) => a.priority - b.priority);
-    const k = list.length;
-    const priorities = new Float64Array(k);
-    const cpu = new Float64Array(k + 1);
-    const memory = new Float64Array(k + 1);
-    const disk = new Float64Array(k + 1);
-    const gpus = new Float64Array(k + 1);
-    const ports = new Float64Array(k + 1);
-    const starts = new Float64Array(k);
+    const own = this.#tasks[node]!;
+    const k = own.length;
+    const positions = Array.from({ length: k }, (_, i) => i);
+    positions.sort((a, b) => moreImportant(own[b]!, own[a]!) || b - a);
+    const list = positions.map((i) => own[i]!);
+    // One buffer per node for all of it, so a search over many nodes touches few memory areas.
+    const floats = 7 * k + 5;
+    const buffer = new ArrayBuffer(8 * floats + 4 * 5 * k);
+    let offset = 0;
+    const f64 = (length: number) => {
+      const a = new Float64Array(buffer, offset, length);
+      offset += 8 * length;
+      return a;
+    };
+    const priorities = f64(k);
+    const cpu = f64(k + 1);
+    const memory = f64(k + 1);
+    const disk = f64(k + 1);
+    const gpus = f64(k + 1);
+    const ports = f64(k + 1);
+    const starts = f64(k);
+    const i32 = () => {
+      const a = new Int32Array(buffer, offset, k);
+      offset += 4 * k;
+      return a;
+    };
     for (let i = 0; i < k; i++) {
       const task = list[i]!;
       const r = task.requests;
@@ -452,6 +539,7 @@ export class Snapshot {
       ports[i + 1] = ports[i]! + (task.ports?.length ?? 0);
     }
     const t: PriorityTotals = {
+      tasks: list,
       priorities,
       cpu,
       memory,
@@ -460,16 +548,107 @@ export class Snapshot {
       ports,
       starts,
       largestFirst: {
-        cpu: largestSteps(cpu, k),
-        memory: largestSteps(memory, k),
-        disk: largestSteps(disk, k),
-        gpus: largestSteps(gpus, k),
-        ports: largestSteps(ports, k),
+        cpu: largestSteps(cpu, i32()),
+        memory: largestSteps(memory, i32()),
+        disk: largestSteps(disk, i32()),
+        gpus: largestSteps(gpus, i32()),
+        ports: largestSteps(ports, i32()),
       },
     };
     this.#totals.byNode[node] = t;
     this.#totals.at[node] = v;
     return t;
+  }
+
+  /**
+   * What evicting the tasks below each priority in use frees on every node (see
+   * `EvictableByLevel`), current for this snapshot: only nodes changed since the last call are
+   * re-read. Undefined when more distinct priorities are in use than it tracks (64, or fewer on
+   * very large clusters so that it stays within 16 MiB).
+   */
+  evictableByLevel(): EvictableByLevel | undefined {
+    const cache = this.#evictable;
+    if (cache.tooMany) return undefined;
+    if (cache.data === undefined) return this.#relevel() ? cache.data : undefined;
+    const at = cache.at;
+    const stamps = this.#stamps;
+    for (let node = 0; node < this.size; node++) {
+      if (at[node] === stamps[node]) continue;
+      if (!this.#fillLevels(node, cache.data)) return this.#relevel() ? cache.data : undefined;
+      at[node] = stamps[node]!;
+    }
+    return cache.data;
+  }
+
+  /**
+   * Starts the level rows over for every node of this snapshot, with the priorities in use now;
+   * false (and nothing tracked from then on, for this snapshot and its clones) when there are
+   * too many.
+   */
+  #relevel(): boolean {
+    const cache = this.#evictable;
+    const wanted = new Set<number>();
+    for (let node = 0; node < this.size; node++)
+      for (const v of this.priorityTotals(node).priorities) wanted.add(v);
+    const levels = Float64Array.from(wanted).sort();
+    const width = (levels.length + 1) * EVICTABLE_FIELDS;
+    if (levels.length > MAX_LEVELS || width * this.size > EVICTABLE_BUDGET) {
+      cache.tooMany = true;
+      cache.data = undefined;
+      return false;
+    }
+    const all = new Float64Array(width * this.size);
+    const columns = Array.from({ length: width }, (_, c) => all.subarray(c * this.size, (c + 1) * this.size));
+    const data: EvictableByLevel = { levels, columns };
+    cache.data = data;
+    cache.at.fill(Number.NaN);
+    for (let node = 0; node < this.size; node++) {
+      this.#fillLevels(node, data);
+      cache.at[node] = this.#stamps[node]!;
+    }
+    return true;
+  }
+
+  /** Writes node's rows; false when one of its priorities is not among `data.levels`. */
+  #fillLevels(node: number, data: EvictableByLevel): boolean {
+    const t = this.priorityTotals(node);
+    const { priorities: pr, cpu, memory, disk, gpus, ports, starts } = t;
+    const { levels, columns } = data;
+    let pos = 0;
+    let base = 0;
+    let maxCpu = 0;
+    let maxMemory = 0;
+    let maxDisk = 0;
+    let maxGpus = 0;
+    let maxPorts = 0;
+    for (let k = 0; k <= levels.length; k++) {
+      const limit = k < levels.length ? levels[k]! : Number.POSITIVE_INFINITY;
+      let latest = Number.NEGATIVE_INFINITY;
+      // The tasks taken in here all have priority levels[k - 1]; any other is untracked.
+      for (; pos < pr.length && pr[pos]! < limit; pos++) {
+        if (k === 0 || pr[pos] !== levels[k - 1]) return false;
+        maxCpu = Math.max(maxCpu, cpu[pos + 1]! - cpu[pos]!);
+        maxMemory = Math.max(maxMemory, memory[pos + 1]! - memory[pos]!);
+        maxDisk = Math.max(maxDisk, disk[pos + 1]! - disk[pos]!);
+        maxGpus = Math.max(maxGpus, gpus[pos + 1]! - gpus[pos]!);
+        maxPorts = Math.max(maxPorts, ports[pos + 1]! - ports[pos]!);
+        if (starts[pos]! > latest) latest = starts[pos]!;
+      }
+      columns[base + EVICTABLE.cpu]![node] = cpu[pos]!;
+      columns[base + EVICTABLE.memory]![node] = memory[pos]!;
+      columns[base + EVICTABLE.disk]![node] = disk[pos]!;
+      columns[base + EVICTABLE.gpus]![node] = gpus[pos]!;
+      columns[base + EVICTABLE.ports]![node] = ports[pos]!;
+      columns[base + EVICTABLE.count]![node] = pos;
+      columns[base + EVICTABLE.maxCpu]![node] = maxCpu;
+      columns[base + EVICTABLE.maxMemory]![node] = maxMemory;
+      columns[base + EVICTABLE.maxDisk]![node] = maxDisk;
+      columns[base + EVICTABLE.maxGpus]![node] = maxGpus;
+      columns[base + EVICTABLE.maxPorts]![node] = maxPorts;
+      columns[base + EVICTABLE.latestStart]![node] = latest;
+      base += EVICTABLE_FIELDS;
+    }
+    return true;
   }
 
   /**
@@ -771,6 +950,7 @@ export class Snapshot {
   #sharingTotals(from: Snapshot): this {
     this.#stamps.set(from.#stamps);
     this.#totals = from.#totals;
+    this.#evictable = from.#evictable;
     return this;
   }
 }

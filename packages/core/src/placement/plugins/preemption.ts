@@ -22,7 +22,16 @@ import type {
   PreFilterPlugin,
 } from '../plugin.ts';
 import type { JsonValue } from '../registry.ts';
-import type { Eviction, RunningTask, Snapshot } from '../snapshot.ts';
+import {
+  EVICTABLE,
+  EVICTABLE_FIELDS,
+  type EvictableByLevel,
+  type Eviction,
+  moreImportant,
+  type PriorityTotals,
+  type RunningTask,
+  type Snapshot,
+} from '../snapshot.ts';
 import type { Status } from '../status.ts';
 import type { PlacementResources, PlacementTask } from '../task.ts';
 import { MarathonConstraints } from './marathon-constraints.ts';
@@ -37,6 +46,15 @@ const COMPONENT = 'core/placement';
 const PRIORITY_OFFSET = 2 ** 31;
 const NO_EXTENDED: ReadonlyMap<string, number> = new Map();
 const ZERO: PlacementResources = { cpu: 0, memory: 0, disk: 0, gpus: 0, extended: NO_EXTENDED };
+const NO_NAMES: readonly string[] = [];
+const NO_SLACK = new Float64Array(0);
+const NO_POSITIONS = new Int32Array(0);
+/** Per lower-priority task of the node being examined: reprieved in the second pass. */
+const ORDINARY = 0;
+/** Its eviction breaks its service's budget: reprieved first. */
+const BREAKS_BUDGET = 1;
+/** Nominated earlier on this snapshot: neither freed nor chosen again. */
+const SKIPPED = 2;
 
 /** At most this many of the tasks of a service may be unavailable (Kubernetes PDB maxUnavailable). */
 export interface DisruptionBudget {
@@ -67,14 +85,8 @@ export interface PreemptionCandidate {
   readonly earliestHighest: number;
 }
 
-/** kube-scheduler's `MoreImportantPod`: higher priority, then started earlier (unknown = newest). */
-export function moreImportant(a: RunningTask, b: RunningTask): number {
-  if (a.priority !== b.priority) return b.priority - a.priority;
-  const sa = a.startTime ?? Number.POSITIVE_INFINITY;
-  const sb = b.startTime ?? Number.POSITIVE_INFINITY;
-  if (sa !== sb) return sa < sb ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
+/** kube-scheduler's `MoreImportantPod` (it lives beside the snapshot, whose priority totals use it). */
+export { moreImportant };
 
 /** Negative when candidate `a` is the better pick (upstream's `pickOneNodeForPreemption` order). */
 export function compareCandidates(a: PreemptionCandidate, b: PreemptionCandidate): number {
@@ -127,6 +139,8 @@ function candidate(node: number, victims: RunningTask[], violations: number): Pr
 interface Book {
   /** Victims nominated earlier on this snapshot: not chosen again, and counted in budgets. */
   readonly victims: Set<string>;
+  /** The nodes those victims run on. */
+  readonly nodes: Set<number>;
   readonly perApp: Map<string, number>;
 }
 
@@ -139,23 +153,26 @@ const DEFAULT_FILTERS: readonly FilterPlugin[] = [
   MarathonConstraints,
 ];
 
-function fitsIn(r: PlacementResources, slack: Float64Array, ext: readonly string[], extSlack: Float64Array) {
-  if (r.cpu > slack[0]! || r.memory > slack[1]! || r.disk > slack[2]! || r.gpus > slack[3]!) return false;
+/** Whether the extended resources `r` asks for fit in `extSlack` (named by `ext`). */
+function fitsIn(r: PlacementResources, ext: readonly string[], extSlack: Float64Array): boolean {
   for (let k = 0; k < ext.length; k++) if ((r.extended.get(ext[k]!) ?? 0) > extSlack[k]!) return false;
   return true;
 }
 
-function take(r: PlacementResources, slack: Float64Array, ext: readonly string[], extSlack: Float64Array) {
-  slack[0]! -= r.cpu;
-  slack[1]! -= r.memory;
-  slack[2]! -= r.disk;
-  slack[3]! -= r.gpus;
+function take(r: PlacementResources, ext: readonly string[], extSlack: Float64Array): void {
   for (let k = 0; k < ext.length; k++) extSlack[k]! -= r.extended.get(ext[k]!) ?? 0;
+}
+
+/** A start time for the newest-first order: unknown counts as newest. */
+function startOf(t: RunningTask): number {
+  return t.startTime ?? Number.POSITIVE_INFINITY;
 }
 
 /** Statuses readable by node index (the framework's `NodeStatuses`). */
 interface IndexedStatuses {
   at(node: number): Status | undefined;
+  /** How many are `UnschedulableAndUnresolvable`. */
+  readonly unresolvable?: number;
 }
 
 /**
@@ -191,6 +208,10 @@ class NodeHeap {
     return this.#size === 0 ? -1 : this.#items[0]!;
   }
 
+  clear(): void {
+    this.#size = 0;
+  }
+
   push(node: number): void {
     const h = this.#items;
     let i = this.#size++;
@@ -222,6 +243,178 @@ class NodeHeap {
   }
 }
 
+/** The first position of ascending `sorted` holding a value ≥ `p` (= how many are below `p`). */
+function lowerBound(sorted: Float64Array, p: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Whether evicting the `k` lowest-priority tasks of `t` leaves room (`c*`: free − requested). */
+function roomAfter(t: PriorityTotals, k: number, c0: number, c1: number, c2: number, c3: number, c4: number) {
+  return (
+    c0 + t.cpu[k]! >= 0 &&
+    c1 + t.memory[k]! >= 0 &&
+    c2 + t.disk[k]! >= 0 &&
+    c3 + t.gpus[k]! >= 0 &&
+    c4 + t.ports[k]! >= 0
+  );
+}
+
+/** The fewest tasks, none freeing more than `max`, that free `need` together (0 if none needed). */
+function atLeast(need: number, max: number): number {
+  if (need <= 0) return 0;
+  let k = Math.ceil(need / max);
+  // Exact in integers whatever the division rounded to.
+  if (k * max < need) k++;
+  else if ((k - 1) * max >= need) k--;
+  return k;
+}
+
+const BOUNDED = 0;
+const NO_LOWER = 1;
+const SHORT = 2;
+
+/**
+ * The bound key of one node from its priority totals (when the snapshot tracks too many priority
+ * levels for its evictable-by-level rows): the lowest level whose tasks and all below free enough,
+ * the fewest victims taking the largest requests first, the least sum that many could have, the
+ * latest start at that level. Writes it into `sc` and says whether the node is bounded at all.
+ */
+function boundFromTotals(s: Snapshot, node: number, task: PlacementTask, sc: Scratch): number {
+  const t = s.priorityTotals(node);
+  const pr = t.priorities;
+  const below = lowerBound(pr, task.priority);
+  if (below === 0) return NO_LOWER;
+  const r = task.requests;
+  const c0 = s.cpu.alloc[node]! - s.cpu.used[node]! - r.cpu;
+  const c1 = s.memory.alloc[node]! - s.memory.used[node]! - r.memory;
+  const c2 = s.disk.alloc[node]! - s.disk.used[node]! - r.disk;
+  const c3 = s.gpus.alloc[node]! - s.gpus.used[node]! - r.gpus;
+  const c4 = s.freePortCount[node]! - task.ports.length;
+  if (!roomAfter(t, below, c0, c1, c2, c3, c4)) return SHORT;
+  // The fewest lowest-priority tasks whose eviction leaves room.
+  let lo = 0;
+  let hi = below;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (roomAfter(t, mid, c0, c1, c2, c3, c4)) hi = mid;
+    else lo = mid + 1;
+  }
+  if (lo === 0) {
+    sc.bound[node] = Number.NEGATIVE_INFINITY;
+    sc.sumBound[node] = 0;
+    sc.countBound[node] = 0;
+    sc.startBound[node] = Number.POSITIVE_INFINITY;
+    return BOUNDED;
+  }
+  const b = pr[lo - 1]!;
+  const lf = t.largestFirst;
+  let m = fewest(lf.cpu, t.cpu, below, -c0);
+  if (c1 < 0) m = Math.max(m, fewest(lf.memory, t.memory, below, -c1));
+  if (c2 < 0) m = Math.max(m, fewest(lf.disk, t.disk, below, -c2));
+  if (c3 < 0) m = Math.max(m, fewest(lf.gpus, t.gpus, below, -c3));
+  if (c4 < 0) m = Math.max(m, fewest(lf.ports, t.ports, below, -c4));
+  let sum = 0;
+  for (let i = 0; i < m; i++) sum += pr[i]! + PRIORITY_OFFSET;
+  let latest = Number.NEGATIVE_INFINITY;
+  for (let i = lowerBound(pr, b); i < below && pr[i] === b; i++)
+    if (t.starts[i]! > latest) latest = t.starts[i]!;
+  sc.bound[node] = b;
+  sc.sumBound[node] = sum;
+  sc.countBound[node] = m;
+  sc.startBound[node] = latest;
+  return BOUNDED;
+}
+
+/** Buffers of one search, sized to the snapshot and reused by the next search. */
+interface Scratch {
+  readonly size: number;
+  /** Exact resources-only ranking inputs of examined nodes. */
+  readonly kViol: Int32Array;
+  readonly kHigh: Float64Array;
+  readonly kSum: Float64Array;
+  readonly kCount: Int32Array;
+  readonly kEarly: Float64Array;
+  /** Lower bounds of those inputs (no violations assumed). */
+  readonly bound: Float64Array;
+  readonly sumBound: Float64Array;
+  readonly countBound: Int32Array;
+  readonly startBound: Float64Array;
+  /** Per bounded node: the index of its bound's level (0: nothing must go). */
+  readonly levelOf: Int32Array;
+  /** The bounded nodes, in bound order once `reach`ed. */
+  readonly order: Int32Array;
+  readonly byLevel: Int32Array;
+  /** Zeroed counters, one per level and one more (at least `k`). */
+  levelStarts(k: number): Int32Array;
+  readonly pool: NodeHeap;
+  /** Bounded nodes not examined yet, least bound first. */
+  readonly waiting: NodeHeap;
+  /** Per-task flags of the node being examined (at least `k` long). */
+  flagsFor(k: number): Uint8Array;
+}
+
+function newScratch(n: number): Scratch {
+  const kViol = new Int32Array(n);
+  const kHigh = new Float64Array(n);
+  const kSum = new Float64Array(n);
+  const kCount = new Int32Array(n);
+  const kEarly = new Float64Array(n);
+  const better = (a: number, b: number): boolean => {
+    if (kViol[a] !== kViol[b]) return kViol[a]! < kViol[b]!;
+    if (kHigh[a] !== kHigh[b]) return kHigh[a]! < kHigh[b]!;
+    if (kSum[a] !== kSum[b]) return kSum[a]! < kSum[b]!;
+    if (kCount[a] !== kCount[b]) return kCount[a]! < kCount[b]!;
+    if (kEarly[a] !== kEarly[b]) return kEarly[a]! > kEarly[b]!;
+    return a < b;
+  };
+  const bound = new Float64Array(n);
+  const sumBound = new Float64Array(n);
+  const countBound = new Int32Array(n);
+  const startBound = new Float64Array(n);
+  const lessBound = (a: number, b: number): boolean => {
+    if (bound[a] !== bound[b]) return bound[a]! < bound[b]!;
+    if (sumBound[a] !== sumBound[b]) return sumBound[a]! < sumBound[b]!;
+    if (countBound[a] !== countBound[b]) return countBound[a]! < countBound[b]!;
+    if (startBound[a] !== startBound[b]) return startBound[a]! > startBound[b]!;
+    return a < b;
+  };
+  let flags = new Uint8Array(64);
+  let starts = new Int32Array(16);
+  return {
+    size: n,
+    kViol,
+    kHigh,
+    kSum,
+    kCount,
+    kEarly,
+    bound,
+    sumBound,
+    countBound,
+    startBound,
+    levelOf: new Int32Array(n),
+    order: new Int32Array(n),
+    byLevel: new Int32Array(n),
+    pool: new NodeHeap(n, better),
+    waiting: new NodeHeap(n, lessBound),
+    levelStarts(k: number): Int32Array {
+      if (starts.length < k) starts = new Int32Array(Math.max(k, 2 * starts.length));
+      starts.fill(0, 0, k);
+      return starts;
+    },
+    flagsFor(k: number): Uint8Array {
+      if (flags.length < k) flags = new Uint8Array(Math.max(k, 2 * flags.length));
+      return flags;
+    },
+  };
+}
+
 export class DefaultPreemptionPlugin implements PostFilterPlugin {
   readonly name = 'DefaultPreemption';
   readonly budgets: ReadonlyMap<string, DisruptionBudget>;
@@ -231,6 +424,15 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     preFilters: DEFAULT_FILTERS.filter((f): f is FilterPlugin & PreFilterPlugin => 'preFilter' in f),
   };
   readonly #books = new WeakMap<Snapshot, Book>();
+  #scratch: Scratch | undefined;
+  /** Budgeted services by number (their index in `budgets`). */
+  readonly #budgetNames: readonly string[];
+  readonly #budgetIds: ReadonlyMap<string, number>;
+  /**
+   * Per node's priority totals: for each of its tasks of a budgeted service, its position and
+   * the service's number (pairs, positions ascending).
+   */
+  readonly #budgeted = new WeakMap<PriorityTotals, Int32Array>();
 
   /**
    * `handle`: the framework whose pre-filters and filters the what-ifs re-run (the registry
@@ -238,6 +440,8 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
    */
   constructor(options: DefaultPreemptionOptions = {}, handle?: FrameworkHandle) {
     this.budgets = new Map(Object.entries(options.disruptionBudgets ?? {}));
+    this.#budgetNames = [...this.budgets.keys()];
+    this.#budgetIds = new Map(this.#budgetNames.map((name, i) => [name, i]));
     this.budgetMode = options.budgetMode ?? 'strict';
     if (handle !== undefined) this.#handle = handle;
   }
@@ -250,7 +454,7 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
   #book(s: Snapshot): Book {
     let b = this.#books.get(s);
     if (b === undefined) {
-      b = { victims: new Set(), perApp: new Map() };
+      b = { victims: new Set(), nodes: new Set(), perApp: new Map() };
       this.#books.set(s, b);
     }
     return b;
@@ -358,12 +562,35 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     return out;
   }
 
+  #budgetedAt(t: PriorityTotals): Int32Array {
+    let at = this.#budgeted.get(t);
+    if (at === undefined) {
+      const found: number[] = [];
+      t.tasks.forEach((x, i) => {
+        const id = x.app === undefined ? undefined : this.#budgetIds.get(x.app);
+        if (id !== undefined) found.push(i, id);
+      });
+      at = found.length === 0 ? NO_POSITIONS : Int32Array.from(found);
+      this.#budgeted.set(t, at);
+    }
+    return at;
+  }
+
+  #scratchFor(n: number): Scratch {
+    let sc = this.#scratch;
+    if (sc === undefined || sc.size !== n) {
+      sc = newScratch(n);
+      this.#scratch = sc;
+    }
+    return sc;
+  }
+
   postFilter(ctx: PlacementContext, statuses: NodeStatusMap): PostFilterResult {
     const { task, snapshot: s } = ctx;
     const p = task.priority;
     const book = this.#book(s);
     const r = task.requests;
-    const ext = [...r.extended.keys()];
+    const ext = r.extended.size === 0 ? NO_NAMES : [...r.extended.keys()];
     const extCols = ext.map((name) => s.resource(name));
     const strict = this.budgetMode === 'strict';
     const budgeted = this.budgets.size > 0;
@@ -373,146 +600,156 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     let short = 0;
     let otherReasons = 0;
     const broken = new Set<string>();
-    // Optimistic (resources-only) ranking inputs per node, without allocating per node.
+    // Per-node ranking inputs and bounds live in buffers kept between calls (nothing per node).
     const n = s.size;
-    const kViol = new Int32Array(n);
-    const kHigh = new Float64Array(n);
-    const kSum = new Float64Array(n);
-    const kCount = new Int32Array(n);
-    const kEarly = new Float64Array(n);
-    const slack = new Float64Array(4);
-    const extSlack = new Float64Array(ext.length);
-    const lower: RunningTask[] = [];
-    const flags: number[] = [];
-    const left = new Map<string, number>();
+    const sc = this.#scratchFor(n);
+    const { kViol, kHigh, kSum, kCount, kEarly, bound, sumBound, countBound, startBound } = sc;
+    const { order, pool } = sc;
+    pool.clear();
+    // How many more tasks of each budgeted service may go down now, and a count per node.
+    const allowance = new Float64Array(this.#budgetNames.length);
+    for (let id = 0; id < allowance.length; id++) allowance[id] = this.#allowed(this.#budgetNames[id], book);
+    const taken = new Int32Array(allowance.length);
+    const extSlack = ext.length === 0 ? NO_SLACK : new Float64Array(ext.length);
     const cpu = s.cpu;
     const mem = s.memory;
     const disk = s.disk;
     const gpus = s.gpus;
-    const keyOf = (node: number) => ({
-      violations: kViol[node]!,
-      highest: kHigh[node]!,
-      sum: kSum[node]!,
-      count: kCount[node]!,
-      earliestHighest: kEarly[node]!,
-      node,
-    });
-    const better = (a: number, b: number): boolean => {
-      if (kViol[a] !== kViol[b]) return kViol[a]! < kViol[b]!;
-      if (kHigh[a] !== kHigh[b]) return kHigh[a]! < kHigh[b]!;
-      if (kSum[a] !== kSum[b]) return kSum[a]! < kSum[b]!;
-      if (kCount[a] !== kCount[b]) return kCount[a]! < kCount[b]!;
-      if (kEarly[a] !== kEarly[b]) return kEarly[a]! > kEarly[b]!;
-      return a < b;
-    };
+    const byIndex =
+      typeof (statuses as Partial<IndexedStatuses>).at === 'function'
+        ? (statuses as unknown as IndexedStatuses)
+        : undefined;
+    const statusOf = (node: number): Status | undefined =>
+      byIndex !== undefined ? byIndex.at(node) : statuses.get(s.ids[node]!);
+    // Without unresolvable statuses (the framework counts them), no node needs looking up.
+    const skipStatuses = byIndex !== undefined && byIndex.unresolvable === 0;
 
     // A task holding a host port the new task needs fixed must go.
     const fixed = task.fixedPorts.length > 0 ? new Set(task.fixedPorts) : undefined;
-    const pool = new NodeHeap(n, (x, y) => better(x, y));
+    /**
+     * The exact resources-only proposal of one node: its lower-priority tasks (walked most
+     * important first from the node's cached `priorityTotals` order, so nothing is sorted here)
+     * are all evicted, then reprieved — budget-breaking ones first — while the task still fits.
+     */
     const examine = (node: number): void => {
-      const st = statuses.get(s.ids[node]!);
-      if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
-        unresolvable++;
-        return;
+      if (!skipStatuses) {
+        const st = statusOf(node);
+        if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
+          unresolvable++;
+          return;
+        }
       }
-      slack[0] = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
-      slack[1] = mem.alloc[node]! - mem.used[node]! - r.memory;
-      slack[2] = disk.alloc[node]! - disk.used[node]! - r.disk;
-      slack[3] = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
-      for (let k = 0; k < ext.length; k++) {
-        const c = extCols[k];
-        extSlack[k] = (c === undefined ? 0 : c.alloc[node]! - c.used[node]!) - r.extended.get(ext[k]!)!;
+      // Read from the node's priority totals (one buffer, least important first); the task
+      // objects are looked at only for what the totals do not hold (ids of nominated victims,
+      // extended resources, fixed host ports, budgeted services, unknown start times).
+      const t = s.priorityTotals(node);
+      const list = t.tasks;
+      const pr = t.priorities;
+      const starts = t.starts;
+      const tc = t.cpu;
+      const tm = t.memory;
+      const td = t.disk;
+      const tg = t.gpus;
+      const tp = t.ports;
+      const below = lowerBound(pr, p);
+      const flags = sc.flagsFor(below);
+      flags.fill(ORDINARY, 0, below);
+      let c0 = cpu.alloc[node]! - cpu.used[node]! - r.cpu + tc[below]!;
+      let c1 = mem.alloc[node]! - mem.used[node]! - r.memory + tm[below]!;
+      let c2 = disk.alloc[node]! - disk.used[node]! - r.disk + td[below]!;
+      let c3 = gpus.alloc[node]! - gpus.used[node]! - r.gpus + tg[below]!;
+      // Running tasks record their host ports, so evictions free them.
+      let c4 = s.freePortCount[node]! + tp[below]! - task.ports.length;
+      let lower = below;
+      const nominated = skipNominated && book.nodes.has(node);
+      if (nominated || ext.length > 0) {
+        for (let k = 0; k < ext.length; k++) {
+          const c = extCols[k];
+          extSlack[k] = (c === undefined ? 0 : c.alloc[node]! - c.used[node]!) - r.extended.get(ext[k]!)!;
+        }
+        for (let i = 0; i < below; i++) {
+          const x = list[i]!;
+          if (nominated && book.victims.has(x.id)) {
+            // Not freed, and not chosen again.
+            flags[i] = SKIPPED;
+            lower--;
+            c0 -= tc[i + 1]! - tc[i]!;
+            c1 -= tm[i + 1]! - tm[i]!;
+            c2 -= td[i + 1]! - td[i]!;
+            c3 -= tg[i + 1]! - tg[i]!;
+            c4 -= tp[i + 1]! - tp[i]!;
+            continue;
+          }
+          const q = x.requests;
+          if (q !== undefined)
+            for (let k = 0; k < ext.length; k++) extSlack[k]! += q.extended.get(ext[k]!) ?? 0;
+        }
       }
-      lower.length = 0;
-      let freedPorts = 0;
-      const list = s.tasks(node);
-      let c0 = slack[0]!;
-      let c1 = slack[1]!;
-      let c2 = slack[2]!;
-      let c3 = slack[3]!;
-      for (let i = 0; i < list.length; i++) {
-        const t = list[i]!;
-        if (t.priority >= p || (skipNominated && book.victims.has(t.id))) continue;
-        lower.push(t);
-        freedPorts += t.ports?.length ?? 0;
-        const q = t.requests;
-        if (q === undefined) continue;
-        c0 += q.cpu;
-        c1 += q.memory;
-        c2 += q.disk;
-        c3 += q.gpus;
-        for (let k = 0; k < ext.length; k++) extSlack[k]! += q.extended.get(ext[k]!) ?? 0;
-      }
-      slack[0] = c0;
-      slack[1] = c1;
-      slack[2] = c2;
-      slack[3] = c3;
-      if (lower.length === 0) {
+      if (lower === 0) {
         noLower++;
         return;
       }
-      // Running tasks record their host ports, so evictions free them.
-      let portSlack = s.freePortCount[node]! + freedPorts - task.ports.length;
-      let fits = portSlack >= 0;
-      if (fits) for (let k = 0; k < 4; k++) if (slack[k]! < 0) fits = false;
+      let fits = c0 >= 0 && c1 >= 0 && c2 >= 0 && c3 >= 0 && c4 >= 0;
       if (fits) for (let k = 0; k < ext.length; k++) if (extSlack[k]! < 0) fits = false;
       if (!fits) {
         short++;
         return;
       }
-      // Most important first (insertion sort: a node runs few tasks).
-      for (let i = 1; i < lower.length; i++) {
-        const t = lower[i]!;
-        let j = i - 1;
-        while (j >= 0 && moreImportant(lower[j]!, t) > 0) {
-          lower[j + 1] = lower[j]!;
-          j--;
-        }
-        lower[j + 1] = t;
-      }
-      // Budget-breaking tasks (1) are reprieved before the others (0).
-      flags.length = lower.length;
+      // Tasks whose eviction breaks their service's budget are reprieved before the others.
       let anyViolating = false;
-      if (budgeted) left.clear();
-      for (let i = 0; i < lower.length; i++) {
-        flags[i] = 0;
-        const app = lower[i]!.app;
-        if (!budgeted || app === undefined || !this.budgets.has(app)) continue;
-        const k = (left.get(app) ?? this.#allowed(app, book)) - 1;
-        left.set(app, k);
-        if (k < 0) {
-          flags[i] = 1;
-          anyViolating = true;
+      if (budgeted) {
+        // Most important first, the tasks of a service beyond what its budget allows.
+        const at = this.#budgetedAt(t);
+        for (let k = at.length - 2; k >= 0; k -= 2) {
+          const i = at[k]!;
+          if (i >= below || flags[i] === SKIPPED) continue;
+          const id = at[k + 1]!;
+          if (++taken[id]! > allowance[id]!) {
+            flags[i] = BREAKS_BUDGET;
+            anyViolating = true;
+          }
         }
+        for (let k = at.length - 1; k >= 0; k -= 2) taken[at[k]!] = 0;
       }
       let count = 0;
       let violations = 0;
       let highest = Number.NEGATIVE_INFINITY;
       let sum = 0;
       let earliest = Number.POSITIVE_INFINITY;
-      for (let pass = anyViolating ? 1 : 0; pass >= 0; pass--) {
-        for (let i = 0; i < lower.length; i++) {
+      for (let pass = anyViolating ? BREAKS_BUDGET : ORDINARY; pass >= ORDINARY; pass--) {
+        for (let i = below - 1; i >= 0; i--) {
           if (flags[i] !== pass) continue;
-          const t = lower[i]!;
-          const q = t.requests ?? ZERO;
-          const held = t.ports?.length ?? 0;
-          const blocks = fixed !== undefined && held > 0 && t.ports!.some((x) => fixed.has(x));
-          if (!blocks && held <= portSlack && fitsIn(q, slack, ext, extSlack)) {
-            take(q, slack, ext, extSlack);
-            portSlack -= held;
+          const q0 = tc[i + 1]! - tc[i]!;
+          const q1 = tm[i + 1]! - tm[i]!;
+          const q2 = td[i + 1]! - td[i]!;
+          const q3 = tg[i + 1]! - tg[i]!;
+          const held = tp[i + 1]! - tp[i]!;
+          let back = q0 <= c0 && q1 <= c1 && q2 <= c2 && q3 <= c3 && held <= c4;
+          if (back && fixed !== undefined && held > 0 && list[i]!.ports!.some((y) => fixed.has(y)))
+            back = false;
+          if (back && ext.length > 0) back = fitsIn(list[i]!.requests ?? ZERO, ext, extSlack);
+          if (back) {
+            c0 -= q0;
+            c1 -= q1;
+            c2 -= q2;
+            c3 -= q3;
+            c4 -= held;
+            if (ext.length > 0) take(list[i]!.requests ?? ZERO, ext, extSlack);
             continue;
           }
           count++;
-          if (pass === 1) {
+          if (pass === BREAKS_BUDGET) {
             violations++;
-            if (strict && t.app !== undefined) broken.add(t.app);
+            if (strict) broken.add(list[i]!.app!);
           }
-          sum += t.priority + PRIORITY_OFFSET;
-          const start = t.startTime ?? Number.POSITIVE_INFINITY;
-          if (t.priority > highest) {
-            highest = t.priority;
+          const priority = pr[i]!;
+          sum += priority + PRIORITY_OFFSET;
+          // `starts` holds -Infinity for an unknown start; here unknown counts as newest.
+          const start = starts[i] === Number.NEGATIVE_INFINITY ? startOf(list[i]!) : starts[i]!;
+          if (priority > highest) {
+            highest = priority;
             earliest = start;
-          } else if (t.priority === highest && start < earliest) earliest = start;
+          } else if (priority === highest && start < earliest) earliest = start;
         }
       }
       if (count === 0) {
@@ -530,147 +767,206 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
       pool.push(node);
     };
 
-    // Every node gets a lower bound of its highest victim's priority from its priority totals:
-    // the lowest priority level whose tasks and all below free enough (resources and ports).
-    // Nodes are examined exactly in bound order, only while their bound could still beat the best
-    // proposal found, so the cost follows the candidate nodes rather than every running task.
+    // Every node gets a lower bound of its ranking key (no violations; the lowest priority level
+    // whose tasks and all below free enough; at least as many victims as the largest requests
+    // need; the least priority sum that many could have; the latest start at that level), read
+    // from the snapshot's evictable-by-level rows in one sequential pass (or, when it tracks too
+    // many levels, from each node's priority totals). Nodes are then examined exactly in bound
+    // order, level by level, and only while their bound could still beat the best proposal, so
+    // the cost follows the candidate nodes rather than every running task.
     const prune = !skipNominated && ext.length === 0;
-    const bound = new Float64Array(n);
-    const sumBound = new Float64Array(n);
-    const countBound = new Int32Array(n);
-    const startBound = new Float64Array(n);
-    const order: number[] = [];
-    const byIndex =
-      typeof (statuses as Partial<IndexedStatuses>).at === 'function'
-        ? (statuses as unknown as IndexedStatuses)
-        : undefined;
-    for (let node = 0; node < n; node++) {
-      if (!prune) {
-        examine(node);
-        continue;
+    let count = 0;
+    const groupEnds: number[] = [];
+    const table = prune ? s.evictableByLevel() : undefined;
+    if (!prune) for (let node = 0; node < n; node++) examine(node);
+    else {
+      const levelOf = sc.levelOf;
+      let levels: Float64Array;
+      if (table !== undefined) {
+        // Per node, only the level here (the rest of the key when the search reaches it).
+        levels = table.levels;
+        const col = table.columns;
+        const j = lowerBound(levels, p) * EVICTABLE_FIELDS;
+        const below = col[j + EVICTABLE.count]!;
+        const e0 = col[j + EVICTABLE.cpu]!;
+        const e1 = col[j + EVICTABLE.memory]!;
+        const e2 = col[j + EVICTABLE.disk]!;
+        const e3 = col[j + EVICTABLE.gpus]!;
+        const e4 = col[j + EVICTABLE.ports]!;
+        for (let node = 0; node < n; node++) {
+          if (!skipStatuses) {
+            const st = statusOf(node);
+            if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
+              unresolvable++;
+              continue;
+            }
+          }
+          if (below[node] === 0) {
+            noLower++;
+            continue;
+          }
+          const c0 = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
+          const c1 = mem.alloc[node]! - mem.used[node]! - r.memory;
+          const c2 = disk.alloc[node]! - disk.used[node]! - r.disk;
+          const c3 = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
+          const c4 = s.freePortCount[node]! - task.ports.length;
+          if (
+            !(
+              c0 + e0[node]! >= 0 &&
+              c1 + e1[node]! >= 0 &&
+              c2 + e2[node]! >= 0 &&
+              c3 + e3[node]! >= 0 &&
+              c4 + e4[node]! >= 0
+            )
+          ) {
+            short++;
+            continue;
+          }
+          // The lowest level whose tasks and all below free enough (row j does).
+          let k = 0;
+          for (let at = 0; at < j; at += EVICTABLE_FIELDS, k++) {
+            if (
+              c0 + col[at + EVICTABLE.cpu]![node]! >= 0 &&
+              c1 + col[at + EVICTABLE.memory]![node]! >= 0 &&
+              c2 + col[at + EVICTABLE.disk]![node]! >= 0 &&
+              c3 + col[at + EVICTABLE.gpus]![node]! >= 0 &&
+              c4 + col[at + EVICTABLE.ports]![node]! >= 0
+            )
+              break;
+          }
+          levelOf[node] = k;
+          order[count++] = node;
+        }
+      } else {
+        const seen = new Set<number>();
+        for (let node = 0; node < n; node++) {
+          if (!skipStatuses) {
+            const st = statusOf(node);
+            if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
+              unresolvable++;
+              continue;
+            }
+          }
+          const verdict = boundFromTotals(s, node, task, sc);
+          if (verdict === NO_LOWER) noLower++;
+          else if (verdict === SHORT) short++;
+          else {
+            const b = bound[node]!;
+            if (b !== Number.NEGATIVE_INFINITY) seen.add(b);
+            order[count++] = node;
+          }
+        }
+        levels = Float64Array.from(seen).sort();
+        for (let k = 0; k < count; k++) {
+          const b = bound[order[k]!]!;
+          levelOf[order[k]!] = b === Number.NEGATIVE_INFINITY ? 0 : lowerBound(levels, b) + 1;
+        }
       }
-      const st = byIndex !== undefined ? byIndex.at(node) : statuses.get(s.ids[node]!);
-      if (st !== undefined && st.code === 'UnschedulableAndUnresolvable') {
-        unresolvable++;
-        continue;
+      // Stable counting sort by level, lowest first.
+      const starts = sc.levelStarts(levels.length + 2);
+      for (let k = 0; k < count; k++) starts[levelOf[order[k]!]! + 1]!++;
+      for (let k = 1; k < levels.length + 2; k++) {
+        starts[k]! += starts[k - 1]!;
+        if (starts[k]! > starts[k - 1]!) groupEnds.push(starts[k]!);
       }
-      const t = s.priorityTotals(node);
-      const pr = t.priorities;
-      let below = 0;
-      let hi = pr.length;
-      while (below < hi) {
-        const mid = (below + hi) >>> 1;
-        if (pr[mid]! < p) below = mid + 1;
-        else hi = mid;
+      const byLevel = sc.byLevel;
+      for (let k = 0; k < count; k++) {
+        const node = order[k]!;
+        byLevel[starts[levelOf[node]!]!++] = node;
       }
-      if (below === 0) {
-        noLower++;
-        continue;
-      }
-      const c0 = cpu.alloc[node]! - cpu.used[node]! - r.cpu;
-      const c1 = mem.alloc[node]! - mem.used[node]! - r.memory;
-      const c2 = disk.alloc[node]! - disk.used[node]! - r.disk;
-      const c3 = gpus.alloc[node]! - gpus.used[node]! - r.gpus;
-      const c4 = s.freePortCount[node]! - task.ports.length;
-      const tc = t.cpu;
-      const tm = t.memory;
-      const td = t.disk;
-      const tg = t.gpus;
-      const tp = t.ports;
-      if (
-        !(
-          c0 + tc[below]! >= 0 &&
-          c1 + tm[below]! >= 0 &&
-          c2 + td[below]! >= 0 &&
-          c3 + tg[below]! >= 0 &&
-          c4 + tp[below]! >= 0
-        )
-      ) {
-        short++;
-        continue;
-      }
-      let lo = 0;
-      hi = below;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (
-          c0 + tc[mid]! >= 0 &&
-          c1 + tm[mid]! >= 0 &&
-          c2 + td[mid]! >= 0 &&
-          c3 + tg[mid]! >= 0 &&
-          c4 + tp[mid]! >= 0
-        )
-          hi = mid;
-        else lo = mid + 1;
-      }
-      // `lo` tasks must go at least; evicting all of a level costs that level's priority.
-      const b = lo === 0 ? Number.NEGATIVE_INFINITY : pr[lo - 1]!;
-      bound[node] = b;
-      // Fewest victims: per resource, the largest lower-priority requests taken first; each
-      // victim adds at least the offset plus one of the lowest priorities to the sum.
-      let m = 0;
-      let latest = Number.POSITIVE_INFINITY;
-      if (lo > 0) {
-        const lf = t.largestFirst;
-        m = fewest(lf.cpu, tc, below, -c0);
-        if (c1 < 0) m = Math.max(m, fewest(lf.memory, tm, below, -c1));
-        if (c2 < 0) m = Math.max(m, fewest(lf.disk, td, below, -c2));
-        if (c3 < 0) m = Math.max(m, fewest(lf.gpus, tg, below, -c3));
-        if (c4 < 0) m = Math.max(m, fewest(lf.ports, tp, below, -c4));
-        // When the highest victim is at the bound, its earliest start is at most the latest
-        // start of the tasks at that level.
-        latest = Number.NEGATIVE_INFINITY;
-        for (let i = lo - 1; i >= 0 && pr[i] === b; i--) if (t.starts[i]! > latest) latest = t.starts[i]!;
-        for (let i = lo; i < below && pr[i] === b; i++) if (t.starts[i]! > latest) latest = t.starts[i]!;
-      }
-      let least = 0;
-      for (let i = 0; i < m; i++) least += pr[i]! + PRIORITY_OFFSET;
-      sumBound[node] = least;
-      countBound[node] = m;
-      startBound[node] = latest;
-      order.push(node);
+      order.set(byLevel.subarray(0, count));
     }
-    // Each node's best possible key (no violations, then the bounds) is a lower bound of its
-    // real key in the ranking order, so nodes are examined in that order.
-    order.sort(
-      (a, b) =>
-        bound[a]! - bound[b]! ||
-        sumBound[a]! - sumBound[b]! ||
-        countBound[a]! - countBound[b]! ||
-        (startBound[a] === startBound[b] ? 0 : startBound[a]! > startBound[b]! ? -1 : 1) ||
-        a - b,
-    );
-    let at = 0;
+
+    /**
+     * The rest of a node's bound key from the level columns (level `k` found above): each victim
+     * frees at most the largest request below the task's priority, so at least that many go; one
+     * of them at the level, the others at best at the lowest priorities there are; and when the
+     * highest victim is at the level, its earliest start is at most the latest start there.
+     */
+    const keyFromTable = (node: number, t: EvictableByLevel): void => {
+      const col = t.columns;
+      const k = sc.levelOf[node]!;
+      if (k === 0) {
+        // Nothing needs to go as far as resources go.
+        bound[node] = Number.NEGATIVE_INFINITY;
+        sumBound[node] = 0;
+        countBound[node] = 0;
+        startBound[node] = Number.POSITIVE_INFINITY;
+        return;
+      }
+      const levels = t.levels;
+      const j = lowerBound(levels, p) * EVICTABLE_FIELDS;
+      const victims = Math.max(
+        1,
+        atLeast(r.cpu - (cpu.alloc[node]! - cpu.used[node]!), col[j + EVICTABLE.maxCpu]![node]!),
+        atLeast(r.memory - (mem.alloc[node]! - mem.used[node]!), col[j + EVICTABLE.maxMemory]![node]!),
+        atLeast(r.disk - (disk.alloc[node]! - disk.used[node]!), col[j + EVICTABLE.maxDisk]![node]!),
+        atLeast(r.gpus - (gpus.alloc[node]! - gpus.used[node]!), col[j + EVICTABLE.maxGpus]![node]!),
+        atLeast(task.ports.length - s.freePortCount[node]!, col[j + EVICTABLE.maxPorts]![node]!),
+      );
+      const b = levels[k - 1]!;
+      let sum = b + PRIORITY_OFFSET;
+      let m = victims - 1;
+      for (let q = 0, prev = 0; m > 0; q++) {
+        const upTo = col[(q + 1) * EVICTABLE_FIELDS + EVICTABLE.count]![node]!;
+        const take = Math.min(m, upTo - prev);
+        sum += take * (levels[q]! + PRIORITY_OFFSET);
+        m -= take;
+        prev = upTo;
+      }
+      bound[node] = b;
+      sumBound[node] = sum;
+      countBound[node] = victims;
+      startBound[node] = col[k * EVICTABLE_FIELDS + EVICTABLE.latestStart]![node]!;
+    };
+
+    // The bounded nodes of one level at a time go into a heap by the rest of their bound.
+    const waiting = sc.waiting;
+    waiting.clear();
+    let filled = 0;
+    let level = 0;
+    /** The unexamined node with the least bound (-1 when none is left). */
+    const peekBounded = (): number => {
+      while (waiting.peek() < 0 && level < groupEnds.length) {
+        const to = groupEnds[level++]!;
+        for (; filled < to; filled++) {
+          const node = order[filled]!;
+          if (table !== undefined) keyFromTable(node, table);
+          waiting.push(node);
+        }
+      }
+      return waiting.peek();
+    };
+    /** Whether a node with bound key of `next` could rank before the proposal `top`. */
+    const couldBeat = (next: number, top: number): boolean => {
+      if (kViol[top]! > 0) return true;
+      if (bound[next] !== kHigh[top]) return bound[next]! < kHigh[top]!;
+      if (sumBound[next] !== kSum[top]) return sumBound[next]! < kSum[top]!;
+      if (countBound[next] !== kCount[top]) return countBound[next]! < kCount[top]!;
+      if (startBound[next] !== kEarly[top]) return startBound[next]! > kEarly[top]!;
+      return next <= top;
+    };
     /** The best unverified proposal, examining bounded nodes while one of them could beat it. */
     const nextProposal = (): number => {
       for (;;) {
         const top = pool.peek();
-        if (at < order.length) {
-          const next = order[at]!;
-          const could =
-            top < 0 ||
-            kViol[top]! > 0 ||
-            compareKeys(
-              {
-                violations: 0,
-                highest: bound[next]!,
-                sum: sumBound[next]!,
-                count: countBound[next]!,
-                earliestHighest: startBound[next]!,
-                node: next,
-              },
-              keyOf(top),
-            ) <= 0;
-          if (could) {
-            examine(next);
-            at++;
-            continue;
-          }
+        const next = peekBounded();
+        if (next >= 0 && (top < 0 || couldBeat(next, top))) {
+          waiting.pop();
+          examine(next);
+          continue;
         }
         return pool.pop();
       }
     };
-
+    const keyOf = (node: number): RankKey => ({
+      violations: kViol[node]!,
+      highest: kHigh[node]!,
+      sum: kSum[node]!,
+      count: kCount[node]!,
+      earliestHighest: kEarly[node]!,
+      node,
+    });
     // Verify best-first on one what-if clone, in the optimistic (resources-only) order; stop
     // when the next optimistic proposal cannot beat the best verified one.
     const cap = Math.max(100, Math.ceil(n / 10));
@@ -697,11 +993,15 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
     }
 
     // Without a proposal the explanation counts every node: examine the ones still bounded.
-    if (best === undefined) while (at < order.length) examine(order[at++]!);
+    if (best === undefined) {
+      for (let next = waiting.pop(); next >= 0; next = waiting.pop()) examine(next);
+      for (; filled < count; filled++) examine(order[filled]!);
+    }
     if (best !== undefined) {
       const ids = best.victims.map((v) => v.id);
       for (const v of best.victims) {
         book.victims.add(v.id);
+        book.nodes.add(best.node);
         if (v.app !== undefined && this.budgets.has(v.app))
           book.perApp.set(v.app, (book.perApp.get(v.app) ?? 0) + 1);
       }
