@@ -88,6 +88,54 @@ interface Pending {
 }
 
 /**
+ * The task to place at step `at` of the sorted `queue`. A dynamic queue sort's order moves as
+ * tasks are placed: the first of the rest is picked again (stable: ties go to the earlier in the
+ * queue), among the heads of its lanes when it has lanes, else among every task left.
+ */
+function nextTask(framework: Framework, queue: PlacementTask[]): (at: number) => PlacementTask {
+  const sort = framework.queueSort;
+  if (sort.dynamic !== true) return (at) => queue[at]!;
+  const less = sort.less.bind(sort);
+  if (sort.lane === undefined) {
+    return (at) => {
+      let pick = at;
+      for (let k = at + 1; k < queue.length; k++) if (less(queue[k]!, queue[pick]!)) pick = k;
+      if (pick !== at) queue.splice(at, 0, ...queue.splice(pick, 1));
+      return queue[at]!;
+    };
+  }
+  // Lanes in queue order, each a list of queue positions; a head is the first not yet taken.
+  const byName = new Map<string, number[]>();
+  queue.forEach((t, k) => {
+    const name = sort.lane!(t);
+    let lane = byName.get(name);
+    if (lane === undefined) {
+      lane = [];
+      byName.set(name, lane);
+    }
+    lane.push(k);
+  });
+  const lanes = [...byName.values()];
+  const heads = new Int32Array(lanes.length);
+  const order = [...queue];
+  return () => {
+    let pick = -1;
+    for (let l = 0; l < lanes.length; l++) {
+      const lane = lanes[l]!;
+      if (heads[l]! >= lane.length) continue;
+      if (pick < 0) {
+        pick = l;
+        continue;
+      }
+      const a = lane[heads[l]!]!;
+      const b = lanes[pick]![heads[pick]!]!;
+      if (less(order[a]!, order[b]!) || (!less(order[b]!, order[a]!) && a < b)) pick = l;
+    }
+    return order[lanes[pick]![heads[pick]!++]!]!;
+  };
+}
+
+/**
  * Places `tasks` on `snapshot` (which is updated in place: clone it first for a dry run).
  * Tasks are ordered by the profile's queue sort; each goes through filter, score and select,
  * then is reserved on the snapshot before the next one is considered. Permit plugins may hold
@@ -164,16 +212,9 @@ export function place(
 
   framework.beginBatch(tasks, snapshot);
   const queue = framework.sortTasks(tasks);
-  const dynamic = framework.queueSort.dynamic === true;
-  const less = framework.queueSort.less.bind(framework.queueSort);
+  const next = nextTask(framework, queue);
   for (let at = 0; at < queue.length; at++) {
-    if (dynamic) {
-      // The order moves as tasks are placed: pick the first of the rest again (stable).
-      let pick = at;
-      for (let k = at + 1; k < queue.length; k++) if (less(queue[k]!, queue[pick]!)) pick = k;
-      if (pick !== at) queue.splice(at, 0, ...queue.splice(pick, 1));
-    }
-    const task = queue[at]!;
+    const task = next(at);
     const result = framework.runCycle(task, snapshot, cycle);
     if (result.kind === 'unplaceable') {
       slots.push({ taskId: task.id, explanation: result.explanation });

@@ -2,11 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../cluster/errors.ts';
 import { place } from '../place.ts';
+import type { PlacementContext } from '../plugin.ts';
 import { defaultRegistry } from '../profiles.ts';
 import type { PlacementProfile } from '../registry.ts';
-import { createSnapshot, type SnapshotNodeInput } from '../snapshot.ts';
+import { createSnapshot, type Snapshot, type SnapshotNodeInput } from '../snapshot.ts';
 import { createPlacementTask, type PlacementTask } from '../task.ts';
-import { placeFairly, tenantLedger } from './fair-queue.ts';
+import { fairQueueSort, placeFairly, tenantLedger } from './fair-queue.ts';
+import { gangTasks } from './gang.ts';
 
 const GB = 1024 ** 3;
 
@@ -81,7 +83,10 @@ function textbook(
 
 const paperNode = (): SnapshotNodeInput[] => [{ id: 'n', allocatable: { cpu: 9000, memory: 18 * GB } }];
 
-describe('FairQueueSort through placeFairly (weighted DRF)', () => {
+describe.each([
+  ['place', place],
+  ['placeFairly (the compatibility alias)', placeFairly],
+] as const)('FairQueueSort through %s (weighted DRF)', (_, placeFairly) => {
   it('reproduces the DRF paper: <9 cpu, 18 GB>, A <1 cpu, 4 GB>, B <3 cpu, 1 GB> → A runs 3, B runs 2', () => {
     const batch = [...tasks('B', 6, 3, 1), ...tasks('A', 6, 1, 4)];
     const { placements } = placeFairly(batch, createSnapshot(paperNode()), fair());
@@ -175,8 +180,7 @@ describe('FairQueueSort through placeFairly (weighted DRF)', () => {
     expect(count(placements)).toEqual({ B: 3 });
   });
 
-  it('refuses a profile whose queue sort is not FairQueueSort, and bad weights, naming the field', () => {
-    expect(() => placeFairly([], createSnapshot(paperNode()), 'spread')).toThrow(/FairQueueSort/);
+  it('refuses bad weights, naming the field', () => {
     try {
       place([], createSnapshot(paperNode()), fair({ A: { weight: 0 } }));
       expect.unreachable();
@@ -184,6 +188,119 @@ describe('FairQueueSort through placeFairly (weighted DRF)', () => {
       expect(isBerthError(err, 'SPEC_INVALID')).toBe(true);
       expect((err as Error).message).toContain('profile.plugins[0].args.tenants.A.weight');
     }
+  });
+});
+
+describe('FairQueueSort in a plain place batch', () => {
+  it('placeFairly still refuses a profile whose queue sort is not FairQueueSort', () => {
+    expect(() => placeFairly([], createSnapshot(paperNode()), 'spread')).toThrow(/FairQueueSort/);
+  });
+
+  it('picks the next task after every reservation: the DRF paper order, step by step', () => {
+    const batch = [...tasks('A', 6, 1, 4), ...tasks('B', 6, 3, 1)];
+    const { placements } = place(batch, createSnapshot(paperNode()), fair());
+    // A (0 = 0, A's name first), B, A, B, A: then neither fits.
+    expect(placements.map((p) => p.taskId)).toEqual(['A-0', 'B-0', 'A-1', 'B-1', 'A-2']);
+  });
+
+  it("takes a rolled-back gang out of its tenant's share again", () => {
+    const profile: PlacementProfile = {
+      name: 'fair-gangs',
+      plugins: [
+        { name: 'FairQueueSort' },
+        { name: 'ResourcesFit' },
+        { name: 'LeastAllocated' },
+        { name: 'Gang' },
+      ],
+    };
+    const nodes = [{ id: 'n', allocatable: { cpu: 4000, memory: 16 * GB } }];
+    // A's gang of 5 (1 cpu each) cannot fit in 4 cpu: its 4 reserved members are rolled back,
+    // so A's share is 0 again and A's next task ties with B's — A wins the tie by name.
+    const gang = gangTasks(tasks('A', 5, 1, 1), 'train');
+    const single = tasks('A', 1, 1, 1).map((t) => ({ ...t, id: 'A-solo' }));
+    const b = tasks('B', 2, 1, 1);
+    const { placements } = place([...gang, ...single, ...b], createSnapshot(nodes), profile);
+    expect(placements.map((p) => p.taskId)).toEqual(['A-solo', 'B-0', 'B-1']);
+  });
+
+  it('keeps a gang together in the order, as one unit at its first arrival', () => {
+    const profile: PlacementProfile = {
+      name: 'fair-gangs',
+      plugins: [
+        { name: 'FairQueueSort' },
+        { name: 'ResourcesFit' },
+        { name: 'LeastAllocated' },
+        { name: 'Gang' },
+      ],
+    };
+    const nodes = [{ id: 'n', allocatable: { cpu: 16_000, memory: 64 * GB } }];
+    const gang = gangTasks(tasks('A', 3, 1, 1), 'train');
+    const b = tasks('B', 3, 1, 1);
+    const { placements } = place([...gang, ...b], createSnapshot(nodes), profile);
+    expect(placements.map((p) => p.taskId)).toEqual(['A-0', 'A-1', 'A-2', 'B-0', 'B-1', 'B-2']);
+  });
+});
+
+describe('FairQueueSort lanes', () => {
+  it('give the order of comparing every task left, for any mix of tenants, priorities and gangs', () => {
+    const lanesOff = defaultRegistry().replace('FairQueueSort', (args) => {
+      const inner = fairQueueSort(args);
+      // Everything but `lane`: place compares every task left after each reservation.
+      return {
+        name: inner.name,
+        dynamic: true,
+        less: (a: PlacementTask, b: PlacementTask) => inner.less(a, b),
+        beginBatch: (t: readonly PlacementTask[], s: Snapshot) => inner.beginBatch(t, s),
+        reserve: (ctx: PlacementContext) => inner.reserve(ctx),
+        unreserve: (ctx: PlacementContext) => inner.unreserve(ctx),
+      };
+    });
+    const profile: PlacementProfile = {
+      name: 'fair-gangs',
+      plugins: [
+        { name: 'FairQueueSort', args: { tenants: { a: { weight: 2 } } } },
+        { name: 'ResourcesFit' },
+        { name: 'LeastAllocated' },
+        { name: 'Gang' },
+      ],
+    };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            tenant: fc.constantFrom('a', 'b', 'c'),
+            priority: fc.constantFrom(0, 5),
+            cpu: fc.integer({ min: 1, max: 4 }),
+            memory: fc.integer({ min: 1, max: 4 }),
+            size: fc.integer({ min: 1, max: 3 }),
+            gang: fc.boolean(),
+          }),
+          { maxLength: 12 },
+        ),
+        (jobs) => {
+          let sequence = 0;
+          const batch = jobs.flatMap((j, k) => {
+            const ts = Array.from({ length: j.size }, (_, i) =>
+              createPlacementTask({
+                id: `j${k}-${i}`,
+                tenant: j.tenant,
+                priority: j.priority,
+                requests: { cpu: j.cpu * 1000, memory: j.memory * GB },
+                sequence: sequence++,
+              }),
+            );
+            return j.gang ? gangTasks(ts, `j${k}`) : ts;
+          });
+          const nodes = [0, 1].map((i) => ({ id: `n${i}`, allocatable: { cpu: 8000, memory: 8 * GB } }));
+          const ids = (r: { placements: readonly { taskId: string; nodeId: string }[] }) =>
+            r.placements.map((p) => `${p.taskId}@${p.nodeId}`);
+          expect(ids(place(batch, createSnapshot(nodes), profile))).toEqual(
+            ids(place(batch, createSnapshot(nodes), profile, { registry: lanesOff })),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * Fair share across tenants: the `FairQueueSort` queue order (priority, then weighted Dominant
- * Resource Fairness over tenants, then arrival), the `TenantQuota` filter (Mesos guarantee and
- * limit semantics) and `placeFairly`, which re-sorts after every placement so shares follow the
- * batch. Both read a `TenantLedger`: what each tenant holds in a snapshot, kept current from the
- * snapshot's log of changed nodes.
+ * Resource Fairness over tenants, then arrival), which follows the shares through a `place` batch
+ * by the framework's batch and reserve hooks, the `TenantQuota` filter (Mesos guarantee and limit
+ * semantics) and `placeFairly`, kept as an alias of `place` for compatibility. The first two read
+ * a `TenantLedger`: what each tenant holds in a snapshot, kept current from the snapshot's log of
+ * changed nodes.
  */
 import { BerthError } from '../../cluster/errors.ts';
 import {
@@ -18,21 +19,20 @@ import { DRFSorter } from '../../fairness/sorter.ts';
 import { Resources } from '../../resources/resources.ts';
 import { stateKey } from '../cycle-state.ts';
 import type { Framework } from '../framework.ts';
-import {
-  type Placement,
-  type PlacementResult,
-  type PlaceOptions,
-  place,
-  resolveFramework,
-  type Unplaceable,
-} from '../place.ts';
-import type { FilterPlugin, PlacementContext, PreFilterPlugin, QueueSortPlugin } from '../plugin.ts';
+import { type PlacementResult, type PlaceOptions, place, resolveFramework } from '../place.ts';
+import type {
+  BatchPlugin,
+  FilterPlugin,
+  PlacementContext,
+  PreFilterPlugin,
+  QueueSortPlugin,
+  ReservePlugin,
+} from '../plugin.ts';
 import type { BuiltInProfileName } from '../profiles.ts';
 import type { JsonValue, PlacementProfile } from '../registry.ts';
 import type { RunningTask, Snapshot } from '../snapshot.ts';
 import { SKIP, type Status, unschedulable } from '../status.ts';
 import type { PlacementResources, PlacementTask } from '../task.ts';
-import { bindPreemption } from './preemption.ts';
 
 const COMPONENT = 'core/placement';
 
@@ -250,18 +250,46 @@ export interface FairQueueSortArgs {
   readonly tenants?: Readonly<Record<string, { readonly weight?: number }>>;
 }
 
+/** What a batch's reservations recorded for one task, to replay after a rollback. */
+interface Reserved {
+  readonly tenant: string;
+  readonly requests: PlacementResources;
+}
+
+/** A gang (tasks sharing a `group`) is ordered as one unit: its highest priority, its first arrival. */
+interface Unit {
+  readonly priority: number;
+  readonly sequence: number;
+}
+
 /**
  * Queue order: higher priority first; then the tenant with the lowest weighted dominant share
- * (a `DRFSorter` over tenants, ties to fewer allocations, then the smaller name, as in Mesos);
- * then arrival. `place` sorts its queue once, with the shares of the last `sync`;
- * `placeFairly` syncs from the snapshot and updates the shares after every placement.
+ * (a `DRFSorter` over tenants: ties to fewer allocations, then the smaller name, as in Mesos);
+ * then arrival. Tasks sharing a `group` (a gang) are ordered as one unit and, once one of them
+ * is reserved, the rest of the unit comes next.
+ *
+ * It follows the batch as `place` goes (`dynamic`): `beginBatch` measures what every tenant
+ * already holds in the snapshot, each reservation of the batch adds to its tenant's share
+ * (`reserve`), and a reservation rolled back (a gang that could not fit, a permit refusal) is
+ * taken out again (`unreserve`), so plain `place` with this queue sort gives the DRF order.
  */
-export class FairQueueSortPlugin implements QueueSortPlugin {
+export class FairQueueSortPlugin implements QueueSortPlugin, BatchPlugin, ReservePlugin {
   readonly name = 'FairQueueSort';
+  /** The order changes as the batch is placed: `place` re-picks after every reservation. */
+  readonly dynamic = true;
   readonly #weights: ReadonlyMap<string, number>;
   #sorter = new DRFSorter();
   readonly #shares = new Map<string, number>();
+  readonly #rank = new Map<string, number>();
   #dirty = false;
+  /** What tenants held when the batch began, and the total shares are measured against. */
+  #held: ReadonlyMap<string, Resources> = new Map();
+  #total = Resources.ZERO;
+  /** The batch's reservations still standing, in the order they were made. */
+  readonly #reserved = new Map<string, Reserved>();
+  readonly #units = new Map<string, Unit>();
+  /** The group of the last reservation: its other members go next. */
+  #current: string | undefined;
 
   constructor(args: FairQueueSortArgs = {}) {
     const weights = new Map<string, number>();
@@ -281,7 +309,7 @@ export class FairQueueSortPlugin implements QueueSortPlugin {
     return this.#weights.get(tenant) ?? 1;
   }
 
-  /** The DRF sorter over tenants (read it for shares; `placeFairly` records placements in it). */
+  /** The DRF sorter over tenants (read it for shares). */
   get sorter(): DRFSorter {
     return this.#sorter;
   }
@@ -294,33 +322,81 @@ export class FairQueueSortPlugin implements QueueSortPlugin {
     }
   }
 
-  /** Restarts the sorter from what each tenant holds in `snapshot`, measured against its total. */
+  /**
+   * Restarts the sorter from what each tenant holds in `snapshot`, measured against its total
+   * (`beginBatch` does this; call it yourself only to read shares outside a batch).
+   */
   sync(snapshot: Snapshot): void {
     const ledger = tenantLedger(snapshot);
+    this.#held = new Map(ledger.allocations());
+    this.#total = ledger.total();
+    this.#reserved.clear();
+    this.#restart();
+  }
+
+  #restart(): void {
     this.#sorter = new DRFSorter();
-    this.#sorter.addTotal(ledger.total());
+    this.#sorter.addTotal(this.#total);
     for (const tenant of this.#weights.keys()) this.ensure(tenant);
-    for (const [tenant, held] of ledger.allocations()) {
+    for (const [tenant, held] of this.#held) {
       this.ensure(tenant);
       if (!held.isZero()) this.#sorter.allocated(tenant, held);
     }
+    for (const r of this.#reserved.values()) this.allocated(r.tenant, r.requests);
     this.#dirty = true;
   }
 
-  /** Records a placement made for `tenant`. */
+  /** Records a placement made for `tenant` (outside a batch; inside one, `reserve` does it). */
   allocated(tenant: string, requests: PlacementResources): void {
     this.ensure(tenant);
     this.#sorter.allocated(tenant, requestResources(requests));
     this.#dirty = true;
   }
 
+  beginBatch(tasks: readonly PlacementTask[], snapshot: Snapshot): void {
+    this.sync(snapshot);
+    for (const t of tasks) this.ensure(t.tenant);
+    this.#units.clear();
+    this.#current = undefined;
+    for (const t of tasks) {
+      if (t.group === undefined) continue;
+      const u = this.#units.get(t.group);
+      this.#units.set(
+        t.group,
+        u === undefined
+          ? { priority: t.priority, sequence: t.sequence }
+          : { priority: Math.max(u.priority, t.priority), sequence: Math.min(u.sequence, t.sequence) },
+      );
+    }
+  }
+
+  reserve(ctx: PlacementContext): undefined {
+    const { task } = ctx;
+    this.#reserved.set(task.id, { tenant: task.tenant, requests: task.requests });
+    this.allocated(task.tenant, task.requests);
+    this.#current = task.group;
+    return undefined;
+  }
+
+  unreserve(ctx: PlacementContext): void {
+    // Replay the reservations still standing, as if this one had never been made.
+    if (this.#reserved.delete(ctx.task.id)) this.#restart();
+  }
+
+  #refresh(): void {
+    if (!this.#dirty) return;
+    this.#shares.clear();
+    this.#rank.clear();
+    for (const name of this.#sorter.sort()) {
+      this.#rank.set(name, this.#rank.size);
+      this.#shares.set(name, this.#sorter.client(name).share);
+    }
+    this.#dirty = false;
+  }
+
   /** The tenant's weighted dominant share as the sorter has it (0 when unknown). */
   share(tenant: string): number {
-    if (this.#dirty) {
-      this.#shares.clear();
-      for (const name of this.#sorter.sort()) this.#shares.set(name, this.#sorter.client(name).share);
-      this.#dirty = false;
-    }
+    this.#refresh();
     return this.#shares.get(tenant) ?? 0;
   }
 
@@ -331,13 +407,34 @@ export class FairQueueSortPlugin implements QueueSortPlugin {
     return undefined;
   }
 
+  /** A gang's members keep their order, and so do a tenant's other tasks (`place` uses it). */
+  lane(task: PlacementTask): string {
+    return task.group === undefined ? `tenant\u0000${task.tenant}` : `group\u0000${task.group}`;
+  }
+
   less(a: PlacementTask, b: PlacementTask): boolean {
-    if (a.priority !== b.priority) return a.priority > b.priority;
-    if (a.tenant !== b.tenant) {
-      const sa = this.share(a.tenant);
-      const sb = this.share(b.tenant);
-      if (sa !== sb) return sa < sb;
+    // A gang's members in arrival order, whatever tenants they name.
+    if (a.group !== undefined && a.group === b.group) return a.sequence < b.sequence;
+    const current = this.#current;
+    if (current !== undefined && a.group !== b.group) {
+      if (a.group === current) return true;
+      if (b.group === current) return false;
     }
+    const ua = a.group === undefined ? undefined : this.#units.get(a.group);
+    const ub = b.group === undefined ? undefined : this.#units.get(b.group);
+    const pa = ua?.priority ?? a.priority;
+    const pb = ub?.priority ?? b.priority;
+    if (pa !== pb) return pa > pb;
+    if (a.tenant !== b.tenant) {
+      for (const t of [a.tenant, b.tenant]) if (!this.#sorter.contains(t)) this.ensure(t);
+      this.#refresh();
+      const ra = this.#rank.get(a.tenant) ?? Number.POSITIVE_INFINITY;
+      const rb = this.#rank.get(b.tenant) ?? Number.POSITIVE_INFINITY;
+      if (ra !== rb) return ra < rb;
+    }
+    const sa = ua?.sequence ?? a.sequence;
+    const sb = ub?.sequence ?? b.sequence;
+    if (sa !== sb) return sa < sb;
     return a.sequence < b.sequence;
   }
 }
@@ -417,19 +514,11 @@ export function tenantQuota(args: JsonValue | undefined): TenantQuotaPlugin {
   );
 }
 
-interface Unit {
-  readonly tasks: PlacementTask[];
-  readonly tenant: string;
-  priority: number;
-  sequence: number;
-}
-
 /**
- * Places `tasks` like `place`, with a queue that follows the fair share as the batch goes: at
- * each step the highest priority left, then the tenant with the lowest weighted dominant share
- * (measured on the snapshot's holdings plus what this batch placed so far), then arrival. A gang
- * (tasks sharing a `group`) is one step, so it is placed all-or-nothing within one `place` call.
- * The profile's queue sort must be `FairQueueSort`.
+ * Kept for compatibility: the same as `place` with a profile whose queue sort is
+ * `FairQueueSort`, which now follows the shares through the batch by itself (priority, then the
+ * tenant with the lowest weighted dominant share, then arrival; a gang as one unit). Checks that
+ * the profile's queue sort is `FairQueueSort`, as before.
  */
 export function placeFairly(
   tasks: readonly PlacementTask[],
@@ -437,16 +526,6 @@ export function placeFairly(
   profile: PlacementProfile | BuiltInProfileName | Framework,
   options: PlaceOptions = {},
 ): PlacementResult {
-  const ids = new Set<string>();
-  for (const t of tasks) {
-    if (ids.has(t.id)) {
-      throw new BerthError('SPEC_INVALID', `task id ${t.id} appears twice in one placement batch`, {
-        component: COMPONENT,
-        hint: 'Give every task instance its own id (e.g. web-0, web-1).',
-      });
-    }
-    ids.add(t.id);
-  }
   const framework = resolveFramework(profile, options.registry);
   const fq = framework.queueSort;
   if (!(fq instanceof FairQueueSortPlugin)) {
@@ -456,57 +535,5 @@ export function placeFairly(
       { component: COMPONENT, hint: 'Replace PrioritySort with { name: "FairQueueSort" } in the profile.' },
     );
   }
-  bindPreemption(framework);
-  fq.sync(snapshot);
-
-  const units: Unit[] = [];
-  const groups = new Map<string, Unit>();
-  for (const t of [...tasks].sort((a, b) => a.sequence - b.sequence)) {
-    if (t.group !== undefined) {
-      const g = groups.get(t.group);
-      if (g !== undefined) {
-        g.tasks.push(t);
-        if (t.priority > g.priority) g.priority = t.priority;
-        continue;
-      }
-    }
-    const u: Unit = { tasks: [t], tenant: t.tenant, priority: t.priority, sequence: t.sequence };
-    units.push(u);
-    if (t.group !== undefined) groups.set(t.group, u);
-  }
-  const levels = [...new Set(units.map((u) => u.priority))].sort((a, b) => b - a);
-  const placements: Placement[] = [];
-  const unplaceable: Unplaceable[] = [];
-  const seed = options.seed ?? 0;
-  let step = 0;
-  for (const level of levels) {
-    const queues = new Map<string, Unit[]>();
-    for (const u of units) {
-      if (u.priority !== level) continue;
-      let q = queues.get(u.tenant);
-      if (q === undefined) {
-        q = [];
-        queues.set(u.tenant, q);
-      }
-      q.push(u);
-    }
-    const heads = new Map<string, number>();
-    const waiting = new Set(queues.keys());
-    while (waiting.size > 0) {
-      const tenant = fq.next(waiting)!;
-      const q = queues.get(tenant)!;
-      const at = heads.get(tenant) ?? 0;
-      const unit = q[at]!;
-      if (at + 1 === q.length) waiting.delete(tenant);
-      else heads.set(tenant, at + 1);
-      const result = place(unit.tasks, snapshot, framework, { ...options, seed: seed + step++ });
-      for (const p of result.placements) {
-        const t = unit.tasks.find((x) => x.id === p.taskId)!;
-        fq.allocated(t.tenant, t.requests);
-        placements.push(p);
-      }
-      unplaceable.push(...result.unplaceable);
-    }
-  }
-  return { placements, unplaceable };
+  return place(tasks, snapshot, framework, options);
 }
