@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { place } from '../place.ts';
+import { place, resolveFramework } from '../place.ts';
 import type { PlacementProfile } from '../registry.ts';
 import { createSnapshot, type Snapshot } from '../snapshot.ts';
 import { createPlacementTask, type PlacementTask } from '../task.ts';
@@ -102,10 +102,72 @@ describe('Gang', () => {
     expect(held(s)).toEqual(['urgent-0', 'urgent-1', 'urgent-2']);
   });
 
-  it('needs the gang size label', () => {
-    const t = createPlacementTask({ id: 'lonely-0', group: 'lonely', requests: { cpu: 1 } });
-    const { unplaceable } = place([t], nodes(1, 1000), profile);
-    expect(unplaceable[0]!.explanation.message).toContain(`lacks a valid ${GANG_SIZE_LABEL} label`);
+  it('learns the gang from the batch: members sharing a group, no label needed', () => {
+    const members = (n: number, cpu: number) =>
+      Array.from({ length: n }, (_, i) =>
+        createPlacementTask({ id: `w-${i}`, group: 'w', requests: { cpu }, sequence: seq++ }),
+      );
+    const fits = place(members(3, 1000), nodes(1, 3000), profile);
+    expect(fits.placements.map((p) => p.taskId)).toEqual(['w-0', 'w-1', 'w-2']);
+    const s = nodes(1, 3000);
+    const tooMany = place(members(4, 1000), s, profile);
+    expect(tooMany.placements).toEqual([]);
+    expect(tooMany.unplaceable.map((u) => u.explanation.message)).toEqual([
+      expect.stringContaining('gang w: member w-3 could not fit; 3 placed members rolled back'),
+      expect.stringContaining('gang w: member w-3 could not fit; 3 placed members rolled back'),
+      expect.stringContaining('gang w: member w-3 could not fit; 3 placed members rolled back'),
+      expect.stringContaining('insufficient cpu'),
+    ]);
+    expect(held(s)).toEqual([]);
+  });
+
+  it('names every member that could not fit', () => {
+    const s = nodes(2, 2000);
+    const tasks = [
+      createPlacementTask({ id: 'g-0', group: 'g', requests: { cpu: 2000 }, sequence: seq++ }),
+      createPlacementTask({ id: 'g-1', group: 'g', requests: { cpu: 5000 }, sequence: seq++ }),
+      createPlacementTask({ id: 'g-2', group: 'g', requests: { cpu: 6000 }, sequence: seq++ }),
+    ];
+    const { placements, unplaceable } = place(tasks, s, profile);
+    expect(placements).toEqual([]);
+    expect(unplaceable.find((u) => u.taskId === 'g-2')?.explanation.message).toContain(
+      'gang g: members g-1, g-2 could not fit',
+    );
+    expect(unplaceable.find((u) => u.taskId === 'g-0')?.explanation.message).toContain(
+      'gang g: member g-1 could not fit; 1 placed member rolled back',
+    );
+    expect(held(s)).toEqual([]);
+  });
+
+  it('starts every batch afresh: a gang that failed in one batch places in the next', () => {
+    const framework = resolveFramework(profile);
+    const s = nodes(1, 2000);
+    const big = job('again', 3, 1000);
+    expect(place(big, s, framework).placements).toEqual([]);
+    const small = gangTasks(
+      big.slice(0, 2).map((t) => ({ ...t, sequence: seq++ })),
+      'again',
+    );
+    expect(place(small, s, framework).placements.map((p) => p.taskId)).toEqual(['again-0', 'again-1']);
+  });
+
+  it('takes the size label as the full size: a batch with part of the gang places none of it', () => {
+    const s = nodes(2, 4000);
+    const part = job('train', 4, 1000).slice(0, 3);
+    const { placements, unplaceable } = place(part, s, profile);
+    expect(placements).toEqual([]);
+    for (const u of unplaceable)
+      expect(u.explanation.message).toContain(
+        `gang train: the batch holds 3 of its 4 members (${GANG_SIZE_LABEL}); place the whole gang in one batch`,
+      );
+    const bad = gangTasks(job('odd', 2, 1000), 'odd').map((t) => ({
+      ...t,
+      labels: { ...t.labels, [GANG_SIZE_LABEL]: 'two' },
+    }));
+    expect(place(bad, s, profile).unplaceable[0]!.explanation.message).toContain(
+      `gang odd: ${GANG_SIZE_LABEL} must be a whole number ≥ 1`,
+    );
+    expect(held(s)).toEqual([]);
   });
 
   it('is all-or-nothing with no leaked reservation for any mix of gangs and single tasks (property)', () => {
@@ -117,6 +179,7 @@ describe('Gang', () => {
             cpu: fc.integer({ min: 1, max: 4 }),
             priority: fc.integer({ min: 0, max: 2 }),
             gang: fc.boolean(),
+            labelled: fc.boolean(),
           }),
           { minLength: 1, maxLength: 8 },
         ),
@@ -134,7 +197,8 @@ describe('Gang', () => {
                 sequence: seq++,
               }),
             );
-            return j.gang ? gangTasks(ts, `j${k}`) : ts;
+            if (!j.gang) return ts;
+            return j.labelled ? gangTasks(ts, `j${k}`) : ts.map((t) => ({ ...t, group: `j${k}` }));
           });
           const fairProfile: PlacementProfile = {
             ...profile,
