@@ -25,7 +25,8 @@ const ms = performance.now() - t0;
 (globalThis as { gc?: () => void }).gc?.();
 await new Promise((r) => setTimeout(r, 100));
 (globalThis as { gc?: () => void }).gc?.();
-process.send?.({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, nodes, pods, ms });
+const report = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, nodes, pods, ms };
 await cache?.stop();
 client.close();
-process.exit(0);
+// Exit only once the report has left: IPC is asynchronous and an early exit can drop it.
+process.send?.(report, () => process.exit(0));

@@ -58,24 +58,32 @@ async function startServerChild() {
   const child = fork(fileURLToPath(new URL('./api-server-child.ts', import.meta.url)), [], {
     execArgv: ['--conditions=@berth/source', '--no-warnings', '--max-old-space-size=4096'],
   });
-  const pending = new Map<number, (v: unknown) => void>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
+  let exited: Error | undefined;
   const kubeconfigPath = await new Promise<string>((resolve, reject) => {
     child.on('message', (raw) => {
       const m = raw as { ready?: string; id?: number; value?: unknown };
       if (m.ready !== undefined) resolve(m.ready);
       else if (m.id !== undefined) {
-        pending.get(m.id)?.(m.value);
+        pending.get(m.id)?.resolve(m.value);
         pending.delete(m.id);
       }
     });
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the API server child exited with ${code}`)));
+    child.once('exit', (code) => {
+      // A crashed child fails whatever waits on it instead of hanging the bench.
+      exited = new Error(`the API server child exited with ${code}`);
+      reject(exited);
+      for (const p of pending.values()) p.reject(exited);
+      pending.clear();
+    });
   });
   const call = <T = unknown>(op: string, args: Record<string, unknown> = {}) =>
-    new Promise<T>((resolve) => {
+    new Promise<T>((resolve, reject) => {
+      if (exited !== undefined) return reject(exited);
       const id = next++;
-      pending.set(id, resolve as (v: unknown) => void);
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       child.send({ id, op, ...args });
     });
   return { kubeconfigPath, call, close: () => call('close') };
@@ -135,6 +143,9 @@ function childRss(kubeconfig: string, mode: 'cache' | 'baseline') {
     });
     child.once('message', (m) => resolve(m as { rss: number; nodes: number; pods: number; ms: number }));
     child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`the cache child (${mode}) exited with ${code} before reporting`)),
+    );
   });
 }
 

@@ -1,18 +1,17 @@
 /**
  * The adapter's HTTP client for the Kubernetes REST API. Credentials, TLS material, exec plugins
  * and in-cluster service accounts all come from client-node's `KubeConfig`
- * (`applyToHTTPSOptions`); this file only sends JSON over one keep-alive connection pool, streams
- * watches, retries 429 after `Retry-After`, and maps failures to BerthErrors.
+ * (`applyToHTTPSOptions`); this file only sends JSON over one keep-alive connection pool (undici's,
+ * several times cheaper per request than `node:http`'s agent, which matters when a scheduler posts
+ * thousands of bindings a second), streams watches, retries 429 after `Retry-After`, and maps
+ * failures to BerthErrors.
  */
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { BerthError, type Clock, sleep, systemClock } from '@berth/core';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { type Dispatcher, Pool } from 'undici';
 import { COMPONENT, connectionError, type KubeStatusBody, kubeHttpError } from './kube-errors.ts';
 
 export interface KubeClientOptions {
@@ -68,7 +67,7 @@ export class KubeClient {
   readonly #maxRetryAfterMs: number;
   readonly #concurrency: number;
   readonly #userAgent: string;
-  #agent: HttpAgent | HttpsAgent | undefined;
+  #pool: Pool | undefined;
   #active = 0;
   readonly #waiting: (() => void)[] = [];
   readonly #watches = new Set<() => void>();
@@ -99,18 +98,33 @@ export class KubeClient {
     return { requests: this.#requests, retries: this.#retries, byStatus: { ...this.#byStatus } };
   }
 
-  async #options(watch = false): Promise<{ options: RequestOptions; agent: HttpAgent | HttpsAgent | false }> {
+  /** Credentials and TLS material of the current context, read again for every request (tokens rotate). */
+  async #options(): Promise<RequestOptions> {
     const opts: RequestOptions = {};
     await this.kubeConfig.applyToHTTPSOptions(opts);
-    // Watches get a connection of their own (no pool): a long-lived stream is never handed on.
-    if (watch) return { options: opts, agent: false };
-    if (this.#agent === undefined) {
-      this.#agent =
-        this.#url.protocol === 'http:'
-          ? new HttpAgent({ keepAlive: true, maxSockets: this.#concurrency })
-          : new HttpsAgent({ keepAlive: true, maxSockets: this.#concurrency, ...tlsOf(opts) });
-    }
-    return { options: opts, agent: this.#agent };
+    return opts;
+  }
+
+  /** The keep-alive pool for plain requests (watches and streams get connections of their own). */
+  #poolFor(opts: RequestOptions): Pool {
+    this.#pool ??= new Pool(this.#url.origin, {
+      connections: this.#concurrency,
+      ...(this.#url.protocol === 'https:' ? { connect: poolTls(opts) } : {}),
+    });
+    return this.#pool;
+  }
+
+  #headers(init: RequestInit, options: RequestOptions, text: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = {
+      accept: init.accept ?? 'application/json',
+      'user-agent': this.#userAgent,
+    };
+    for (const [k, v] of Object.entries((options.headers ?? {}) as Record<string, unknown>))
+      if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    if (options.auth !== undefined && options.auth !== null)
+      headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    if (text !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
+    return headers;
   }
 
   #checkOpen(): void {
@@ -136,12 +150,12 @@ export class KubeClient {
     else this.#active--;
   }
 
+  /** A request on a connection of its own (watches and streamed logs). */
   #open(
     method: string,
     path: string,
     init: RequestInit,
     options: RequestOptions,
-    agent: HttpAgent | HttpsAgent | false,
     onResponse: (res: IncomingMessage) => void,
     onError: (error: unknown) => void,
   ) {
@@ -164,9 +178,9 @@ export class KubeClient {
         path: `${this.#url.pathname.replace(/\/$/, '')}${path}`,
         method,
         headers,
-        agent,
-        // Without a pooled agent (watches: one connection each), the TLS material goes on the request.
-        ...(agent === false ? tlsOf(options) : {}),
+        // No pool: a long-lived stream is never handed on, and the TLS material goes on the request.
+        agent: false,
+        ...tlsOf(options),
         ...(options.auth === undefined ? {} : { auth: options.auth }),
       },
       onResponse,
@@ -179,39 +193,31 @@ export class KubeClient {
 
   /** Sends one request; resolves with the parsed body of a 2xx answer. */
   async request<T = unknown>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+    const text = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const fullPath = `${this.#url.pathname.replace(/\/$/, '')}${path}`;
     for (let attempt = 0; ; attempt++) {
       this.#checkOpen();
-      const { options, agent } = await this.#options();
+      const options = await this.#options();
+      const pool = this.#poolFor(options);
       await this.#slot();
       let answer: { status: number; body: unknown; retryAfter: string | undefined };
       try {
         this.#requests++;
-        answer = await new Promise((resolve, reject) => {
-          this.#open(
-            method,
-            path,
-            init,
-            options,
-            agent,
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('error', reject);
-              res.on('end', () => {
-                const raw = Buffer.concat(chunks).toString('utf8');
-                let body: unknown = raw;
-                try {
-                  body = raw === '' ? undefined : JSON.parse(raw);
-                } catch {
-                  // not JSON: keep the text
-                }
-                const ra = res.headers['retry-after'];
-                resolve({ status: res.statusCode ?? 0, body, retryAfter: Array.isArray(ra) ? ra[0] : ra });
-              });
-            },
-            reject,
-          );
+        const res = await pool.request({
+          method: method as Dispatcher.HttpMethod,
+          path: fullPath,
+          headers: this.#headers(init, options, text),
+          ...(text === undefined ? {} : { body: text }),
         });
+        const raw = await res.body.text();
+        let body: unknown = raw;
+        try {
+          body = raw === '' ? undefined : JSON.parse(raw);
+        } catch {
+          // not JSON: keep the text
+        }
+        const ra = res.headers['retry-after'];
+        answer = { status: res.statusCode, body, retryAfter: Array.isArray(ra) ? ra[0] : ra };
       } catch (error) {
         throw connectionError(error, this.server, method, path);
       } finally {
@@ -239,7 +245,7 @@ export class KubeClient {
     let aborted = false;
     const done = (async () => {
       this.#checkOpen();
-      const { options, agent } = await this.#options(true);
+      const options = await this.#options();
       if (aborted) return;
       this.#requests++;
       await new Promise<void>((resolve, reject) => {
@@ -248,7 +254,6 @@ export class KubeClient {
           path,
           {},
           options,
-          agent,
           (res) => {
             const status = res.statusCode ?? 0;
             const s = String(status);
@@ -330,12 +335,12 @@ export class KubeClient {
    */
   async *stream(path: string, signal?: AbortSignal): AsyncGenerator<string> {
     this.#checkOpen();
-    const { options, agent } = await this.#options(true);
+    const options = await this.#options();
     let req: ClientRequest | undefined;
     const abort = () => req?.destroy();
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       this.#requests++;
-      req = this.#open('GET', path, { accept: 'application/json, */*' }, options, agent, resolve, (e) =>
+      req = this.#open('GET', path, { accept: 'application/json, */*' }, options, resolve, (e) =>
         reject(connectionError(e, this.server, 'GET', path)),
       );
     });
@@ -374,7 +379,7 @@ export class KubeClient {
   close(): void {
     this.#closed = true;
     for (const abort of [...this.#watches]) abort();
-    this.#agent?.destroy();
+    this.#pool?.destroy().catch(() => {});
   }
 }
 
@@ -385,6 +390,18 @@ function tlsOf(opts: RequestOptions): Record<string, unknown> {
   const tls: Record<string, unknown> = {};
   for (const k of TLS_KEYS) if (opts[k] !== undefined) tls[k] = opts[k];
   return tls;
+}
+
+/**
+ * The pool's TLS settings: the CA and client credentials as one secure context built once, not
+ * parsed again for every connection.
+ */
+function poolTls(opts: RequestOptions): Record<string, unknown> {
+  const { ca, cert, key, pfx, passphrase, ...rest } = tlsOf(opts);
+  const material = { ca, cert, key, pfx, passphrase } as SecureContextOptions;
+  for (const k of Object.keys(material) as (keyof SecureContextOptions)[])
+    if (material[k] === undefined) delete material[k];
+  return { ...rest, secureContext: createSecureContext(material) };
 }
 
 /** `Retry-After` (seconds) from the header or the Status details, else a short back-off. */
