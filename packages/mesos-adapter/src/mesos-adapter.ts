@@ -95,11 +95,12 @@ import {
 } from './state-store.ts';
 import {
   BERTH_LABELS,
-  buildTaskInfo,
   durationInfo,
   GROUP_EXECUTOR_RESOURCES,
   groupExecutorInfo,
   namedPorts,
+  type TaskInfoPlace,
+  taskInfoTemplate,
   taskResources,
 } from './task-info.ts';
 
@@ -233,6 +234,17 @@ interface Rec {
   unreachableTimer?: TimerHandle;
   created: number;
   started?: number;
+  /** The engine's view of the task, built once per spec (offer rounds only renumber it). */
+  placement?: { readonly spec: TaskSpec; readonly task: PlacementTask };
+  /** The launch-independent part of its TaskInfo, built once per spec, incarnation and role. */
+  taskInfo?: {
+    readonly spec: TaskSpec;
+    readonly mesosTaskId: string;
+    readonly specHash: string;
+    readonly role: string;
+    readonly discoveryName: string | undefined;
+    readonly build: (place: TaskInfoPlace) => TaskInfo;
+  };
 }
 
 /** What the store keeps as a task's `spec`. */
@@ -644,7 +656,19 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       },
     };
     recs.set(e.taskId, rec);
+    prepareLaunch(rec);
     return rec;
+  };
+
+  /** Build what every launch of `rec` reuses when it is registered, not in an offer round. */
+  const prepareLaunch = (rec: Rec) => {
+    try {
+      placementTaskOf(rec);
+      const discoveryName = rec.service === undefined ? undefined : services.get(rec.service)?.discoveryName;
+      taskInfoOf(rec, roleOf(rec.spec), discoveryName);
+    } catch {
+      // A task that cannot be placed or launched fails in the offer round, where that is reported.
+    }
   };
 
   /** Put an ended (or killed) task back in the queue: same id, fresh launch. */
@@ -801,6 +825,52 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     offerInterest();
   };
 
+  const placementTaskOf = (r: Rec): PlacementTask => {
+    if (r.placement?.spec !== r.spec) {
+      const task = placementTaskFromSpec(
+        r.spec,
+        r.taskId,
+        { [BERTH_LABELS.taskId]: r.taskId },
+        { sequence: 0, ...(r.group === undefined ? {} : { group: r.group }) },
+      );
+      r.placement = { spec: r.spec, task };
+    }
+    return r.placement.task;
+  };
+
+  const taskInfoOf = (r: Rec, role: string, discoveryName: string | undefined) => {
+    const c = r.taskInfo;
+    if (
+      c !== undefined &&
+      c.spec === r.spec &&
+      c.mesosTaskId === r.mesosTaskId &&
+      c.specHash === r.specHash &&
+      c.role === role &&
+      c.discoveryName === discoveryName
+    ) {
+      return c.build;
+    }
+    const build = taskInfoTemplate({
+      taskId: r.taskId,
+      mesosTaskId: r.mesosTaskId,
+      spec: r.spec,
+      role,
+      specHash: r.specHash,
+      ...(r.service === undefined ? {} : { service: r.service }),
+      ...(r.job === undefined ? {} : { job: r.job }),
+      ...(discoveryName === undefined ? {} : { discoveryName }),
+    });
+    r.taskInfo = {
+      spec: r.spec,
+      mesosTaskId: r.mesosTaskId,
+      specHash: r.specHash,
+      role,
+      discoveryName,
+      build,
+    };
+    return build;
+  };
+
   /** Place `tasks` on one role's offers, claim and ACCEPT; returns the offer ids to decline. */
   const placeOnOffers = (
     role: string,
@@ -813,17 +883,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       tasks: running,
     });
     const byId = new Map(tasks.map((r) => [r.taskId, r]));
-    const input: PlacementTask[] = tasks.map((r, i) =>
-      placementTaskFromSpec(
-        r.spec,
-        r.taskId,
-        { [BERTH_LABELS.taskId]: r.taskId },
-        {
-          sequence: i,
-          ...(r.group === undefined ? {} : { group: r.group }),
-        },
-      ),
-    );
+    const input: PlacementTask[] = tasks.map((r, i) => ({ ...placementTaskOf(r), sequence: i }));
     const result = place(input, snapshot, framework, {
       seed: options.seed ?? 0,
       explain: { alternatives: 0 },
@@ -890,18 +950,14 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
       const svc = rec.service === undefined ? undefined : services.get(rec.service);
       let info: TaskInfo;
       try {
-        info = buildTaskInfo({
-          taskId: rec.taskId,
-          mesosTaskId: rec.mesosTaskId,
-          spec: rec.spec,
+        info = taskInfoOf(
+          rec,
+          role,
+          svc?.discoveryName,
+        )({
           agentId: p.nodeId,
           hostname: p.hostname,
           hostPorts: p.ports,
-          role,
-          specHash: rec.specHash,
-          ...(rec.service === undefined ? {} : { service: rec.service }),
-          ...(rec.job === undefined ? {} : { job: rec.job }),
-          ...(svc?.discoveryName === undefined ? {} : { discoveryName: svc.discoveryName }),
         });
       } catch (err) {
         failLaunch(rec, toBerthError(err, COMPONENT).message);
@@ -1197,6 +1253,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     track(`KILL ${old}`, driver.kill(old, agentId === undefined ? {} : { agentId }));
     rec.incarnation++;
     rec.mesosTaskId = `${rec.taskId}.${rec.incarnation}`;
+    prepareLaunch(rec);
     store.newIncarnation(rec.taskId, rec.mesosTaskId);
     rec.phase = 'pending';
     rec.notBefore = 0;

@@ -1,6 +1,7 @@
 import { Resources, type TaskSpec } from '@berth/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTaskInfo, portEnvName, taskEnvironment } from './task-info.ts';
+import { buildTaskInfo, portEnvName, taskEnvironment, taskInfoTemplate } from './task-info.ts';
 
 const spec: TaskSpec = {
   name: 'web',
@@ -117,5 +118,97 @@ describe('buildTaskInfo', () => {
   it('names port variables the way Marathon does', () => {
     expect(portEnvName('admin-ui')).toBe('PORT_ADMIN_UI');
     expect(taskEnvironment({ ...spec, ports: [] }, 'h', [])).toEqual({ MODE: 'prod', HOST: 'h' });
+  });
+});
+
+describe('taskInfoTemplate', () => {
+  const portName = fc.constantFrom('http', 'admin-ui', 'admin_ui', 'grpc', 'x');
+  const variant = fc.record({
+    command: fc.option(fc.constantFrom('sleep 1', 'serve $PORT0'), { nil: undefined }),
+    args: fc.option(fc.array(fc.constantFrom('/bin/app', '--flag', 'x'), { maxLength: 3 }), {
+      nil: undefined,
+    }),
+    image: fc.option(fc.constantFrom('nginx:1.27', 'busybox'), { nil: undefined }),
+    env: fc.dictionary(
+      fc.constantFrom('MODE', 'HOST', 'PORT', 'PORT0', 'PORTS', 'PORT_HTTP', 'A_B'),
+      fc.string(),
+      {
+        maxKeys: 3,
+      },
+    ),
+    ports: fc.uniqueArray(portName, { maxLength: 3 }),
+    hostPorts: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 4 }),
+    gpus: fc.constantFrom(0, 1),
+    disk: fc.constantFrom(0, 512 * 1024 ** 2),
+    extended: fc.dictionary(fc.constantFrom('fpga', 'nic'), fc.integer({ min: 1, max: 4 }), { maxKeys: 2 }),
+    health: fc.constantFrom('none', 'command', 'http-name', 'tcp-number'),
+    role: fc.constantFrom('*', 'team-a'),
+    service: fc.option(fc.constantFrom('web'), { nil: undefined }),
+    job: fc.option(fc.constantFrom('batch'), { nil: undefined }),
+    mesosTaskId: fc.option(fc.constantFrom('web-0.2'), { nil: undefined }),
+    discoveryName: fc.option(fc.constantFrom('web.svc'), { nil: undefined }),
+  });
+
+  it('builds, launch after launch, exactly the TaskInfo buildTaskInfo builds', () => {
+    fc.assert(
+      fc.property(variant, (v) => {
+        const s: TaskSpec = {
+          ...spec,
+          ...(v.command === undefined ? { command: undefined } : { command: v.command }),
+          ...(v.args === undefined ? {} : { args: v.args }),
+          ...(v.image === undefined ? { image: undefined } : { image: v.image }),
+          env: v.env,
+          resources: {
+            requests: Resources.of({
+              cpu: 500,
+              memory: 3 * 1024 ** 2 + 1,
+              disk: v.disk,
+              gpus: v.gpus,
+              extended: v.extended,
+            }),
+          },
+          ports: v.ports.map((name) => ({ name, protocol: 'tcp' as const })),
+          healthCheck:
+            v.health === 'none'
+              ? undefined
+              : v.health === 'command'
+                ? { ...spec.healthCheck!, type: 'command', command: 'true' }
+                : v.health === 'tcp-number'
+                  ? { ...spec.healthCheck!, type: 'tcp', port: 8080 }
+                  : { ...spec.healthCheck!, port: v.ports[0] ?? 'http' },
+        } as TaskSpec;
+        const fixed = {
+          taskId: 'web-0',
+          spec: s,
+          role: v.role,
+          specHash: 'h1',
+          ...(v.mesosTaskId === undefined ? {} : { mesosTaskId: v.mesosTaskId }),
+          ...(v.service === undefined ? {} : { service: v.service }),
+          ...(v.job === undefined ? {} : { job: v.job }),
+          ...(v.discoveryName === undefined ? {} : { discoveryName: v.discoveryName }),
+        };
+        // The wire form, byte for byte (field order included), or the error.
+        const outcome = (f: () => unknown) => {
+          try {
+            return { ok: JSON.stringify(f()) };
+          } catch (e) {
+            return { error: (e as Error).message };
+          }
+        };
+        let template: ReturnType<typeof taskInfoTemplate> | undefined;
+        const templated = (place: { agentId: string; hostname: string; hostPorts: number[] }) =>
+          outcome(() => {
+            template ??= taskInfoTemplate(fixed);
+            return template(place);
+          });
+        for (const place of [
+          { agentId: 'S1', hostname: 'agent-1', hostPorts: v.hostPorts },
+          { agentId: 'S2', hostname: 'agent-2', hostPorts: v.hostPorts.slice(1) },
+        ]) {
+          expect(templated(place)).toEqual(outcome(() => buildTaskInfo({ ...fixed, ...place })));
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

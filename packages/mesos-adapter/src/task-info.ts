@@ -157,7 +157,7 @@ function discoveryInfo(input: TaskInfoInput): DiscoveryInfo {
   };
 }
 
-function labels(input: TaskInfoInput): Label[] {
+function labels(input: TaskInfoStatic): Label[] {
   const out = new Map<string, string>(Object.entries(input.spec.labels));
   out.set(BERTH_LABELS.taskId, input.taskId);
   out.set(BERTH_LABELS.tenant, input.spec.tenant);
@@ -207,6 +207,103 @@ export function buildTaskInfo(input: TaskInfoInput): TaskInfo {
     kill_policy: { grace_period: durationInfo(spec.killGracePeriodSeconds) },
     labels: { labels: labels(input) },
     discovery: discoveryInfo(input),
+  };
+}
+
+/** What {@link taskInfoTemplate} needs: everything of a launch except where it lands. */
+export type TaskInfoStatic = Omit<TaskInfoInput, 'agentId' | 'hostname' | 'hostPorts'>;
+
+/** Where one launch lands: the agent, its hostname and the host ports the placement gave. */
+export interface TaskInfoPlace {
+  readonly agentId: string;
+  readonly hostname: string;
+  readonly hostPorts: readonly number[];
+}
+
+/** Names {@link taskEnvironment} sets itself; a spec env naming one of them takes the general path. */
+const DYNAMIC_ENV = /^(HOST|PORTS?|PORT\d+|PORT_.*)$/;
+
+/**
+ * {@link buildTaskInfo} split in two for a task launched many times (every offer round, every
+ * restart): what depends only on the task (command, its own env, container, labels, kill policy,
+ * the request's scalar resources, discovery names) is built once here; the returned function adds
+ * what depends on the launch (agent, `HOST` and port variables, ports, discovery and health-check
+ * port numbers). Its TaskInfos equal `buildTaskInfo`'s field for field; the parts that do not
+ * change are shared between them, so treat the results as read-only.
+ */
+export function taskInfoTemplate(input: TaskInfoStatic): (place: TaskInfoPlace) => TaskInfo {
+  const { spec } = input;
+  const requests = spec.resources.requests;
+  const portEnv = spec.ports.filter((p) => p.name !== '').map((p) => portEnvName(p.name));
+  // Specs this shortcut does not cover (rare) build every launch from scratch, exactly as before:
+  // ports in the requests, an env naming a variable Berth sets, two port names with one variable,
+  // nothing to run (buildTaskInfo reports it, after any health-check problem).
+  if (
+    requests.ports.size > 0 ||
+    Object.keys(spec.env).some((k) => DYNAMIC_ENV.test(k)) ||
+    new Set(portEnv).size !== portEnv.length ||
+    (spec.command === undefined && (spec.args ?? []).length === 0 && spec.image === undefined)
+  ) {
+    return (place) => buildTaskInfo({ ...input, ...place });
+  }
+  const command = commandInfo(spec, spec.env);
+  const ownVariables = command.environment?.variables ?? [];
+  const container: ContainerInfo | undefined =
+    spec.image === undefined
+      ? undefined
+      : { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: spec.image } } } };
+  const killPolicy = { grace_period: durationInfo(spec.killGracePeriodSeconds) };
+  const taskLabels = { labels: labels(input) };
+  const taskId = { value: input.mesosTaskId ?? input.taskId };
+  // toMesosResources orders cpus, mem, disk, gpus, then ports, then extended resources.
+  const scalars = mesosResources(
+    Resources.of({ cpu: requests.cpu, memory: requests.memory, disk: requests.disk, gpus: requests.gpus }),
+    input.role,
+  );
+  const extended = mesosResources(Resources.of({ extended: requests.extended }), input.role);
+  const portNames = spec.ports.map((p) => ({ env: portEnvName(p.name), name: p.name, protocol: p.protocol }));
+  const discoveryName = input.discoveryName ?? spec.name;
+  return (place) => {
+    const { hostPorts } = place;
+    const variables = [...ownVariables, { name: 'HOST', type: 'VALUE', value: place.hostname }];
+    let resources = scalars;
+    const ports: { number: number; name: string; protocol: string }[] = [];
+    if (hostPorts.length > 0) {
+      const all = hostPorts.join(',');
+      variables.push(
+        { name: 'PORTS', type: 'VALUE', value: all },
+        { name: 'PORT', type: 'VALUE', value: String(hostPorts[0]) },
+      );
+      for (let i = 0; i < hostPorts.length; i++) {
+        const value = String(hostPorts[i]);
+        variables.push({ name: `PORT${i}`, type: 'VALUE', value });
+        const named = portNames[i];
+        if (named !== undefined && named.name !== '')
+          variables.push({ name: named.env, type: 'VALUE', value });
+      }
+      resources = [
+        ...scalars,
+        ...mesosResources(Resources.of({ ports: PortRanges.fromPorts(hostPorts) }), input.role),
+        ...extended,
+      ];
+    } else if (extended.length > 0) resources = [...scalars, ...extended];
+    for (let i = 0; i < portNames.length && i < hostPorts.length; i++) {
+      const p = portNames[i]!;
+      ports.push({ number: hostPorts[i]!, name: p.name, protocol: p.protocol });
+    }
+    const hc = healthCheck(spec, hostPorts);
+    return {
+      name: spec.name,
+      task_id: taskId,
+      agent_id: { value: place.agentId },
+      resources,
+      command: { ...command, environment: { variables } },
+      ...(container === undefined ? {} : { container }),
+      ...(hc === undefined ? {} : { health_check: hc }),
+      kill_policy: killPolicy,
+      labels: taskLabels,
+      discovery: { visibility: 'FRAMEWORK', name: discoveryName, ports: { ports } },
+    };
   };
 }
 
