@@ -330,18 +330,25 @@ describe('MesosSchedulerDriver', () => {
     await until(() => m.received('SUBSCRIBE').length === 2, 'second SUBSCRIBE');
   });
 
-  it('subscribes over HTTPS only when given the cluster CA', async () => {
+  it('subscribes and calls over HTTPS only when given the cluster CA', async () => {
     const tlsFile = (name: string) => readFileSync(new URL(`../test/tls/${name}`, import.meta.url), 'utf8');
     const m = await ReplayMaster.start({ tls: { cert: tlsFile('server.crt'), key: tlsFile('server.key') } });
     cleanup.push(() => m.close());
-    m.handle = (_req, res) => streamRecorded(res, subscribe15, { records: 2, after: 'hold' });
+    m.handle = (req, res) =>
+      req.callType === 'SUBSCRIBE'
+        ? streamRecorded(res, subscribe15, { records: 2, after: 'hold' })
+        : void res.writeHead(202).end();
 
     const untrusting = driverFor([m.url]);
     const refused = await untrusting.driver.start().catch((e: unknown) => e);
     await untrusting.driver.close();
     const trusting = driverFor([m.url], { httpOptions: { tls: { ca: tlsFile('ca.crt') } } });
     const subscribed = await trusting.driver.start();
+    // Calls travel on their own (pipelined) connection, which must trust the CA too.
+    await trusting.driver.batch(() => Promise.all([trusting.driver.revive(), trusting.driver.suppress()]));
 
+    expect(m.received('REVIVE')).toHaveLength(1);
+    expect(m.received('SUPPRESS')).toHaveLength(1);
     expect(isBerthError(refused, 'BACKEND_UNAVAILABLE')).toBe(true);
     expect((refused as Error).message).toContain(`cannot reach Mesos at ${m.url}/api/v1/scheduler`);
     expect(isBerthError(refused) && refused.hint).toContain('tls.ca');
