@@ -252,6 +252,18 @@ describe('DefaultPreemption', () => {
     expect(outcome(nodes, task)).toMatchObject({ nominatedNodeId: 'a', victims: ['web-0'] });
   });
 
+  it('finds the one node that can give a fixed host port behind 150 cheaper nodes that cannot', () => {
+    // The busy nodes have a free port, but not 8080, and no task that may go holds it: they must
+    // not be proposed (each would fail its what-if and use up the search's verification cap).
+    const busy = Array.from({ length: 150 }, (_, i) => ({
+      ...node(`busy-${i}`, 1000, [running(`low-${i}`, 0, 1000)]),
+      freePorts: PortRanges.parse('9000'),
+    }));
+    const holder = node('holder', 1000, [running('web-0', 5, 1000, { ports: [8080] })]);
+    const task = preemptor(100, 1000, { ports: [{ name: 'http', hostPort: 8080 }] });
+    expect(outcome([...busy, holder], task)).toMatchObject({ nominatedNodeId: 'holder', victims: ['web-0'] });
+  });
+
   it('frees dynamic host ports by eviction when the node has too few left', () => {
     const nodes = [
       { ...node('a', 4000, [running('x-0', 5, 100, { ports: [9000, 9001] }), running('y-0', 1, 100)]) },

@@ -695,6 +695,21 @@ export class DefaultPreemptionPlugin implements PostFilterPlugin {
         short++;
         return;
       }
+      // A fixed host port neither free nor held by a task that may go stays taken: without this
+      // check such nodes would be proposed, fail verification and use up the verification cap.
+      if (fixed !== undefined) {
+        const free = s.freePorts(node);
+        for (const port of task.fixedPorts) {
+          if (free.contains(port)) continue;
+          let held = false;
+          for (let i = 0; i < below && !held; i++)
+            held = flags[i] !== SKIPPED && tp[i + 1]! > tp[i]! && list[i]!.ports!.includes(port);
+          if (!held) {
+            otherReasons++;
+            return;
+          }
+        }
+      }
       // Tasks whose eviction breaks their service's budget are reprieved before the others.
       let anyViolating = false;
       if (budgeted) {
