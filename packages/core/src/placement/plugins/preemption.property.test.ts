@@ -5,10 +5,9 @@ import { place } from '../place.ts';
 import type { PlacementProfile } from '../registry.ts';
 import { createSnapshot, type RunningTask, type SnapshotNodeInput } from '../snapshot.ts';
 import { createPlacementTask } from '../task.ts';
-import { compareCandidates, moreImportant, type PreemptionCandidate } from './preemption.ts';
+import { type ReferenceChoice, referencePreemption } from './__tests__/preemption-reference.ts';
 
 const NO_EXT = new Map<string, number>();
-const OFFSET = 2 ** 31;
 
 interface Shape {
   readonly cpu: number;
@@ -46,79 +45,17 @@ function nodesOf(shapes: readonly Shape[]): SnapshotNodeInput[] {
   });
 }
 
-/**
- * kube-scheduler's choice, computed the plain way: on every node evict every lower-priority task
- * (but those nominated before), check the task fits, reprieve most important first while it still
- * fits — tasks whose eviction breaks their service's budget first — then pick the best candidate
- * by the upstream order, leaving out (strict budgets) any that breaks a budget.
- */
+/** The shared brute-force reference (every node, no pruning) for one urgent task. */
 function reference(
   nodes: readonly SnapshotNodeInput[],
   task: { priority: number; cpu: number; memory: number; ports: number },
   budgets: Readonly<Record<string, number>> = {},
   nominated: ReadonlySet<string> = new Set(),
-): { node: string; victims: string[] } | undefined {
-  const down = new Map<string, number>();
-  for (const n of nodes)
-    for (const t of n.tasks ?? [])
-      if (nominated.has(t.id) && t.app !== undefined) down.set(t.app, (down.get(t.app) ?? 0) + 1);
-  let best: PreemptionCandidate | undefined;
-  nodes.forEach((n, i) => {
-    const all = n.tasks ?? [];
-    const eligible = all
-      .filter((t) => t.priority < task.priority && !nominated.has(t.id))
-      .sort(moreImportant);
-    if (eligible.length === 0) return;
-    const left = new Map<string, number>();
-    const breaks = new Set<RunningTask>();
-    for (const t of eligible) {
-      const max = t.app === undefined ? undefined : budgets[t.app];
-      if (max === undefined) continue;
-      const k = (left.get(t.app!) ?? max - (down.get(t.app!) ?? 0)) - 1;
-      left.set(t.app!, k);
-      if (k < 0) breaks.add(t);
-    }
-    const lower = [...eligible.filter((t) => breaks.has(t)), ...eligible.filter((t) => !breaks.has(t))];
-    let cpu = Number(n.allocatable.cpu) - Number(n.allocated?.cpu ?? 0);
-    let memory = Number(n.allocatable.memory) - Number(n.allocated?.memory ?? 0);
-    let ports = n.freePorts?.size ?? 0;
-    for (const t of lower) {
-      cpu += t.requests!.cpu;
-      memory += t.requests!.memory;
-      ports += t.ports!.length;
-    }
-    const fits = () => cpu >= task.cpu && memory >= task.memory && ports >= task.ports;
-    if (!fits()) return;
-    const victims: RunningTask[] = [];
-    for (const t of lower) {
-      cpu -= t.requests!.cpu;
-      memory -= t.requests!.memory;
-      ports -= t.ports!.length;
-      if (fits()) continue;
-      cpu += t.requests!.cpu;
-      memory += t.requests!.memory;
-      ports += t.ports!.length;
-      victims.push(t);
-    }
-    if (victims.length === 0) return;
-    if (victims.some((v) => breaks.has(v))) return;
-    victims.sort(moreImportant);
-    const highest = victims[0]!.priority;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const v of victims) if (v.priority === highest) earliest = Math.min(earliest, v.startTime!);
-    const c: PreemptionCandidate = {
-      node: i,
-      victims,
-      violations: 0,
-      highest,
-      sum: victims.reduce((s, v) => s + v.priority + OFFSET, 0),
-      earliestHighest: earliest,
-    };
-    if (best === undefined || compareCandidates(c, best) < 0) best = c;
-  });
-  if (best === undefined) return undefined;
-  const b: PreemptionCandidate = best;
-  return { node: nodes[b.node]!.id, victims: b.victims.map((v) => v.id) };
+): ReferenceChoice | undefined {
+  const disruptionBudgets = Object.fromEntries(
+    Object.entries(budgets).map(([app, maxUnavailable]) => [app, { maxUnavailable }]),
+  );
+  return referencePreemption(nodes, urgent('urgent', task), { budgets: disruptionBudgets, nominated });
 }
 
 function profile(budgets: Readonly<Record<string, number>> = {}): PlacementProfile {
