@@ -129,6 +129,32 @@ describe('Mesos adapter under faults', { timeout: 20_000 }, () => {
       expect(await cluster.probe.launchCount(id)).toBe(1);
   });
 
+  it('never sends an ACCEPT twice when the call connection drops mid-ACCEPT, and launches each task once', async () => {
+    cluster = await startTestCluster({ nodes: 6 });
+    const adapter = cluster.adapter();
+    await adapter.connect();
+    // Spread over the agents, one ACCEPT per agent, all pipelined on the call connection. The
+    // master carries out the first ACCEPT it reads, then cuts the connection before answering: the
+    // ACCEPTs behind it may or may not have reached it. Sent again, an ACCEPT it carried out would
+    // find its offers used (TASK_DROPPED for tasks that did launch), which launches them again.
+    cluster.master.faults.cutCallConnections({ callType: 'ACCEPT', times: 1 });
+    const accepts: string[] = [];
+    const { driver } = adapter.getClient();
+    const accept = driver.accept.bind(driver);
+    driver.accept = (offerIds, operations, filters) => {
+      accepts.push(offerIds.join(','));
+      return accept(offerIds, operations, filters);
+    };
+    const ids = Array.from({ length: 6 }, (_, i) => `cut-${i}`);
+    await adapter.submit([service('cut', 6)]);
+    await allRunning(adapter, ids);
+    await accountedOnce(cluster, ids);
+    for (const id of ids) expect(await cluster.probe.launchCount(id)).toBe(1);
+    // The cut happened mid-round (several ACCEPTs were made) and no offer was offered up twice.
+    expect(accepts.length).toBeGreaterThan(1);
+    expect(new Set(accepts).size).toBe(accepts.length);
+  });
+
   it('reconnects when heartbeats stop and launches nothing twice', async () => {
     cluster = await startTestCluster();
     const adapter = cluster.adapter({ missedHeartbeats: 2 });

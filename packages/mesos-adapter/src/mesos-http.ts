@@ -16,7 +16,7 @@
 
 import type { Socket } from 'node:net';
 import { BerthError, type BerthErrorCode } from '@berth/core';
-import { Agent, buildConnector, type Dispatcher, request } from 'undici';
+import { Agent, buildConnector, Dispatcher, request } from 'undici';
 
 export type MesosCredentials =
   | { readonly type: 'basic'; readonly principal: string; readonly secret: string }
@@ -61,6 +61,13 @@ export interface MesosHttpRequest {
    * Never for streams or slow requests.
    */
   readonly call?: boolean;
+  /**
+   * Write the request at most once (ACCEPT: its offers are spent by the first copy). When the
+   * connection drops, undici writes the pipelined requests it had in flight again on the next
+   * connection; such a request fails instead (`details.notResent`), so the caller can find out
+   * whether the master got it (reconciliation) rather than have it processed twice.
+   */
+  readonly once?: boolean;
 }
 
 export interface MesosHttpResponse {
@@ -79,6 +86,8 @@ export class MesosHttp {
   readonly #dispatcher: Dispatcher;
   /** Pipelined connections for short calls; the main dispatcher when one was given. */
   readonly #calls: Dispatcher;
+  /** `#calls`, writing each request at most once (see {@link MesosHttpRequest.once}). */
+  readonly #callsOnce: Dispatcher;
   /** The open sockets of `#calls`, so that a burst of calls can be written in one go ({@link corked}). */
   readonly #callSockets = new Set<Socket>();
   readonly #ownsDispatcher: boolean;
@@ -119,6 +128,7 @@ export class MesosHttp {
       });
       this.#ownsDispatcher = true;
     }
+    this.#callsOnce = new SendOnce(this.#calls);
     this.#authorization = authorizationHeader(options.credentials);
     this.#headersTimeout = options.headersTimeoutMs ?? 30_000;
     this.#bodyTimeout = options.bodyTimeoutMs ?? 60_000;
@@ -135,7 +145,7 @@ export class MesosHttp {
     const pipelined = req.call === true && this.#ownsDispatcher;
     try {
       res = await request(url, {
-        dispatcher: pipelined ? this.#calls : this.#dispatcher,
+        dispatcher: req.once === true ? this.#callsOnce : pipelined ? this.#calls : this.#dispatcher,
         ...(pipelined ? { idempotent: true, blocking: false } : {}),
         method: req.method,
         headers,
@@ -195,6 +205,83 @@ export class MesosHttp {
     this.#closed = true;
     await Promise.all([this.#dispatcher.close(), this.#calls.close()]);
   }
+}
+
+/** Why a request was not written again after its connection dropped (see `once`). */
+class NotResentError extends Error {
+  readonly code = 'BERTH_NOT_RESENT';
+  constructor() {
+    super('the connection dropped with the request in flight; it is not sent again');
+    this.name = 'NotResentError';
+  }
+}
+
+/**
+ * A dispatcher over `inner` (a pipelining Agent) that writes each request at most once. When a
+ * connection drops, undici fails the request at the head of its pipeline and writes the others it
+ * had in flight again on the next connection. Here, those others fail as well, at the moment of
+ * the drop (`inner`'s `disconnect` event, which undici emits before it writes anything again), so
+ * they are never written twice, and the calls of other callers on the connection are not disturbed.
+ * As a second guard, a request that undici starts to write a second time (`onConnect` called
+ * again) is aborted before a byte of it leaves.
+ */
+class SendOnce extends Dispatcher {
+  readonly #inner: Dispatcher;
+  /** Requests written and not yet finished, by origin: what fails when that origin's connection drops. */
+  readonly #inFlight = new Map<string, Set<(err: Error) => void>>();
+
+  constructor(inner: Dispatcher) {
+    super();
+    this.#inner = inner;
+    inner.on('disconnect', (origin) => {
+      const key = typeof origin === 'string' ? origin : origin.origin;
+      const aborts = this.#inFlight.get(key);
+      if (aborts === undefined) return;
+      this.#inFlight.delete(key);
+      for (const abort of aborts) abort(new NotResentError());
+    });
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = typeof options.origin === 'string' ? options.origin : String(options.origin?.origin);
+    const set = this.#inFlight.get(origin) ?? new Set<(err: Error) => void>();
+    this.#inFlight.set(origin, set);
+    let written = false;
+    let abortThis: ((err: Error) => void) | undefined;
+    const done = () => {
+      if (abortThis !== undefined) set.delete(abortThis);
+    };
+    // Legacy handlers (undici's `request` uses one): onConnect is called right before each write.
+    const h = handler as LegacyHandler;
+    const { onConnect, onComplete, onError } = h;
+    if (onConnect === undefined || onComplete === undefined || onError === undefined) {
+      throw new TypeError('SendOnce needs a handler with onConnect, onComplete and onError');
+    }
+    h.onConnect = function (this: LegacyHandler, abort, ...rest) {
+      if (written) return abort(new NotResentError());
+      written = true;
+      abortThis = abort;
+      set.add(abort);
+      return onConnect.call(this, abort, ...rest);
+    };
+    h.onComplete = function (this: LegacyHandler, ...args) {
+      done();
+      return onComplete.apply(this, args);
+    };
+    h.onError = function (this: LegacyHandler, ...args) {
+      done();
+      return onError.apply(this, args);
+    };
+    return this.#inner.dispatch(options, handler);
+  }
+  // Never closed itself: the client closes `inner`.
+}
+
+/** The callbacks of undici's legacy dispatch handler that {@link SendOnce} wraps. */
+interface LegacyHandler {
+  onConnect?: (abort: (err: Error) => void, ...rest: unknown[]) => void;
+  onComplete?: (...args: unknown[]) => void;
+  onError?: (...args: unknown[]) => void;
 }
 
 function positive(value: number | undefined, fallback: number, field: string): number {
@@ -342,7 +429,12 @@ export function unreachable(url: string, cause: unknown): BerthError {
     hint: tls
       ? "The master's certificate is not trusted; pass the cluster CA as tls.ca."
       : 'Check that the master is running and the address is right; Berth retries with back-off.',
-    details: { url, retryable: !tls, ...(typeof code === 'string' ? { errno: code } : {}) },
+    details: {
+      url,
+      retryable: !tls,
+      ...(typeof code === 'string' ? { errno: code } : {}),
+      ...(code === 'BERTH_NOT_RESENT' ? { notResent: true } : {}),
+    },
     cause,
   });
 }

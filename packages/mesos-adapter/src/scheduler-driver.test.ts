@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { FakeClock, isBerthError } from '@berth/core';
+import { FakeClock, isBerthError, Resources, type TaskSpec } from '@berth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEvents, loadExchange, type RecordedExchange } from '../test/recorded-exchange.ts';
 import { ReplayMaster, replyRecorded, streamIdOf, streamRecorded, until } from '../test/replay-master.ts';
 import type { TaskInfo } from './proto/common.ts';
 import type { SchedulerCall, SchedulerEvent } from './proto/scheduler.ts';
 import { MesosSchedulerDriver, type MesosSchedulerDriverOptions } from './scheduler-driver.ts';
+import { taskInfoTemplate } from './task-info.ts';
 
 const subscribe15 = loadExchange('15-scheduler-subscribe');
 const failover41 = loadExchange('41-scheduler-subscribe-failover');
@@ -43,6 +44,36 @@ function answerCalls(byType: Readonly<Record<string, RecordedExchange>>) {
     replyRecorded(res, exchange);
   };
 }
+
+/** A task with ports, env and a health check, so templated TaskInfos have every launch-dependent part. */
+const templatedSpec: TaskSpec = {
+  name: 'web',
+  command: 'serve --port $PORT0',
+  env: { MODE: 'prod "quoted"' },
+  resources: { requests: Resources.of({ cpu: 500, memory: 64 * 1024 ** 2 }) },
+  ports: [
+    { name: 'http', protocol: 'tcp' },
+    { name: 'admin', protocol: 'tcp' },
+  ],
+  priority: 0,
+  tenant: 'default',
+  constraints: [],
+  nodeSelector: {},
+  tolerations: [],
+  restartPolicy: { policy: 'never' },
+  healthCheck: {
+    type: 'http',
+    port: 'http',
+    path: '/healthz',
+    scheme: 'http',
+    intervalSeconds: 10,
+    timeoutSeconds: 2,
+    gracePeriodSeconds: 5,
+    maxConsecutiveFailures: 3,
+  },
+  killGracePeriodSeconds: 5,
+  labels: {},
+};
 
 const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
@@ -409,6 +440,78 @@ describe('MesosSchedulerDriver', () => {
     const sent = m.requests.filter((r) => r.callType !== 'SUBSCRIBE');
     expect(sent.map((r) => r.callType)).toEqual(kinds);
     expect(new Set(sent.map((r) => r.clientPort)).size).toBe(1);
+  });
+
+  it('writes an ACCEPT of templated TaskInfos byte for byte as JSON.stringify of the call', async () => {
+    const m = await master();
+    m.handle = (req, res) => {
+      if (req.callType === 'SUBSCRIBE')
+        return streamRecorded(res, subscribe15, { records: 1, after: 'hold' });
+      res.writeHead(202).end();
+    };
+    const { driver } = driverFor([m.url]);
+    await driver.start();
+    const template = taskInfoTemplate({ taskId: 'web-0', spec: templatedSpec, role: '*', specHash: 'h' });
+    const tasks = [
+      template({ agentId: 'S0', hostname: 'agent-"0"', hostPorts: [31000, 31002] }),
+      template({ agentId: 'S0', hostname: 'agent-0', hostPorts: [31001, 31003] }),
+    ];
+    const operations = [
+      { type: 'LAUNCH' as const, launch: { task_infos: tasks } },
+      { type: 'LAUNCH' as const, launch: { task_infos: [tasks[0]!] } },
+    ];
+    await driver.accept(['O1', 'O2'], operations, { refuse_seconds: 5 });
+
+    const [sent] = m.received('ACCEPT');
+    expect(sent?.body).toBe(
+      JSON.stringify({
+        framework_id: { value: FRAMEWORK_ID },
+        type: 'ACCEPT',
+        accept: { offer_ids: [{ value: 'O1' }, { value: 'O2' }], operations, filters: { refuse_seconds: 5 } },
+      }),
+    );
+  });
+
+  it('never sends an ACCEPT twice: calls in flight when the call connection drops fail, other calls go again', async () => {
+    const m = await master();
+    const held: import('node:http').ServerResponse[] = [];
+    let drop = true;
+    m.handle = (req, res) => {
+      if (req.callType === 'SUBSCRIBE')
+        return streamRecorded(res, subscribe15, { records: 1, after: 'hold' });
+      if (drop) held.push(res);
+      else res.writeHead(202).end();
+    };
+    const { driver } = driverFor([m.url]);
+    await driver.start();
+
+    const launch = (id: string) =>
+      driver.launch(
+        [id],
+        [
+          taskInfoTemplate({ taskId: id, spec: templatedSpec, role: '*', specHash: 'h' })({
+            agentId: 'S0',
+            hostname: 'a',
+            hostPorts: [31000],
+          }),
+        ],
+      );
+    const [first, revive, second] = driver.batch(() => [launch('O1'), driver.revive(), launch('O2')]);
+    const outcomes = Promise.allSettled([first, revive, second]);
+    await until(() => held.length === 3, 'the three calls to reach the master');
+    // The master got all three (it may have acted on them) but the connection breaks before any answer.
+    drop = false;
+    held[0]!.socket?.destroy();
+    const [a, r, b] = await outcomes;
+
+    expect(a.status).toBe('rejected');
+    expect(b.status).toBe('rejected');
+    expect(isBerthError(a.status === 'rejected' ? a.reason : undefined, 'BACKEND_UNAVAILABLE')).toBe(true);
+    expect(r.status).toBe('fulfilled');
+    expect(
+      m.received('ACCEPT').map((c) => (c.json as { accept: { offer_ids: unknown } }).accept.offer_ids),
+    ).toEqual([[{ value: 'O1' }], [{ value: 'O2' }]]);
+    expect(m.received('REVIVE').length).toBe(2);
   });
 
   it('skips an event it cannot read and keeps the stream', async () => {

@@ -45,6 +45,7 @@ import {
 import { parseSchedulerEvent } from './proto/parse.ts';
 import type { SchedulerCall, SchedulerEvent, Subscribed } from './proto/scheduler.ts';
 import { decodeRecordIOJson } from './recordio.ts';
+import { taskInfoJson } from './task-info.ts';
 
 const COMPONENT = 'mesos-adapter';
 export const SCHEDULER_API_PATH = '/api/v1/scheduler';
@@ -242,14 +243,14 @@ export class MesosSchedulerDriver {
     operations: readonly OfferOperation[],
     filters?: Filters,
   ): Promise<void> {
-    return this.call({
-      type: 'ACCEPT',
-      accept: {
-        offer_ids: offerIds.map(value),
-        operations: [...operations],
-        ...(filters ? { filters } : {}),
-      },
-    });
+    const ids = offerIds.map(value);
+    const ops = [...operations];
+    return this.#send(
+      { type: 'ACCEPT', accept: { offer_ids: ids, operations: ops, ...(filters ? { filters } : {}) } },
+      // JSON.stringify of the call, with each LAUNCH's TaskInfos in their prebuilt text.
+      (frameworkId) =>
+        `{"framework_id":{"value":${JSON.stringify(frameworkId)}},"type":"ACCEPT","accept":{"offer_ids":${JSON.stringify(ids)},"operations":[${ops.map(operationJson).join(',')}]${filters ? `,"filters":${JSON.stringify(filters)}` : ''}}}`,
+    );
   }
 
   /** ACCEPT with one LAUNCH of `tasks`. */
@@ -372,9 +373,23 @@ export class MesosSchedulerDriver {
 
   /**
    * Send any call on the current subscription (framework id and stream id are filled in).
-   * Connection errors and 5xx answers are retried while the subscription lasts.
+   * Connection errors and 5xx answers are retried while the subscription lasts — except ACCEPT:
+   * its offers are spent once the master has it, so it is sent exactly once (never again by this
+   * driver, nor by undici when the connection drops with it in flight); when it fails, whether it
+   * reached the master is for the caller to find out (RECONCILE its tasks).
    */
-  async call(body: DistributiveOmit<SchedulerCall, 'framework_id'>): Promise<void> {
+  call(body: DistributiveOmit<SchedulerCall, 'framework_id'>): Promise<void> {
+    return this.#send(body, (frameworkId) =>
+      JSON.stringify({ framework_id: { value: frameworkId }, ...body }),
+    );
+  }
+
+  /** {@link call} with `body` serialised by `serialise` (given the framework id). */
+  async #send(
+    body: DistributiveOmit<SchedulerCall, 'framework_id'>,
+    serialise: (frameworkId: string) => string,
+  ): Promise<void> {
+    const once = body.type === 'ACCEPT';
     // Serialised once per framework id, not once per attempt (an ACCEPT body can be large).
     let json: { frameworkId: string; text: string } | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -396,7 +411,7 @@ export class MesosSchedulerDriver {
       }
       const url = leader + SCHEDULER_API_PATH;
       if (json?.frameworkId !== frameworkId) {
-        json = { frameworkId, text: JSON.stringify({ framework_id: { value: frameworkId }, ...body }) };
+        json = { frameworkId, text: serialise(frameworkId) };
       }
       const abort = new AbortController();
       this.#inflightCalls.add(abort);
@@ -411,6 +426,7 @@ export class MesosSchedulerDriver {
           body: json.text,
           signal: abort.signal,
           call: true,
+          ...(once ? { once } : {}),
         });
         if (res.status === 202 || res.status === 200) {
           await res.discard();
@@ -425,7 +441,8 @@ export class MesosSchedulerDriver {
         throw httpError(url, res.status, text, `${body.type} call`);
       } catch (error) {
         const e = toBerthError(error, COMPONENT);
-        if (!isRetryable(e) || attempt >= this.#callRetries || this.#state.streamId !== streamId) throw e;
+        if (once || !isRetryable(e) || attempt >= this.#callRetries || this.#state.streamId !== streamId)
+          throw e;
         this.#log.warn?.(`retrying ${body.type}`, { url, error: e.message });
         await sleep(this.#clock, fullJitterDelay(attempt, this.#backoff, this.#random), this.#stop.signal);
       } finally {
@@ -790,4 +807,12 @@ function validateFramework(framework: Omit<FrameworkInfo, 'id'>): Omit<Framework
     ...framework,
     capabilities: framework.capabilities ?? DEFAULT_FRAMEWORK_CAPABILITIES.map((type) => ({ type })),
   };
+}
+
+/** JSON.stringify of an offer operation; a LAUNCH's TaskInfos use their prebuilt text. */
+function operationJson(op: OfferOperation): string {
+  const launch = op.launch;
+  if (op.type !== 'LAUNCH' || launch === undefined || Object.keys(op).length !== 2) return JSON.stringify(op);
+  if (Object.keys(launch).length !== 1 || !Array.isArray(launch.task_infos)) return JSON.stringify(op);
+  return `{"type":"LAUNCH","launch":{"task_infos":[${launch.task_infos.map(taskInfoJson).join(',')}]}}`;
 }

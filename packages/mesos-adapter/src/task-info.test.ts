@@ -1,7 +1,7 @@
 import { Resources, type TaskSpec } from '@berth/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTaskInfo, portEnvName, taskEnvironment, taskInfoTemplate } from './task-info.ts';
+import { buildTaskInfo, portEnvName, taskEnvironment, taskInfoJson, taskInfoTemplate } from './task-info.ts';
 
 const spec: TaskSpec = {
   name: 'web',
@@ -131,7 +131,10 @@ describe('taskInfoTemplate', () => {
     image: fc.option(fc.constantFrom('nginx:1.27', 'busybox'), { nil: undefined }),
     env: fc.dictionary(
       fc.constantFrom('MODE', 'HOST', 'PORT', 'PORT0', 'PORTS', 'PORT_HTTP', 'A_B'),
-      fc.string(),
+      fc.oneof(
+        fc.string({ unit: 'binary' }),
+        fc.constantFrom('"quoted"\\', '\u2028', '\u0000berth-launch-value-2\u0000'),
+      ),
       {
         maxKeys: 3,
       },
@@ -149,7 +152,7 @@ describe('taskInfoTemplate', () => {
     discoveryName: fc.option(fc.constantFrom('web.svc'), { nil: undefined }),
   });
 
-  it('builds, launch after launch, exactly the TaskInfo buildTaskInfo builds', () => {
+  it('builds, launch after launch, exactly the TaskInfo buildTaskInfo builds, and its JSON text', () => {
     fc.assert(
       fc.property(variant, (v) => {
         const s: TaskSpec = {
@@ -199,11 +202,15 @@ describe('taskInfoTemplate', () => {
         const templated = (place: { agentId: string; hostname: string; hostPorts: number[] }) =>
           outcome(() => {
             template ??= taskInfoTemplate(fixed);
-            return template(place);
+            const info = template(place);
+            // The prebuilt text the ACCEPT body uses is JSON.stringify's, byte for byte.
+            expect(taskInfoJson(info)).toBe(JSON.stringify(info));
+            return info;
           });
         for (const place of [
           { agentId: 'S1', hostname: 'agent-1', hostPorts: v.hostPorts },
           { agentId: 'S2', hostname: 'agent-2', hostPorts: v.hostPorts.slice(1) },
+          { agentId: 'S"3"', hostname: 'agent-\u2028"3"', hostPorts: v.hostPorts.slice(2) },
         ]) {
           expect(templated(place)).toEqual(outcome(() => buildTaskInfo({ ...fixed, ...place })));
         }

@@ -263,6 +263,28 @@ export function taskInfoTemplate(input: TaskInfoStatic): (place: TaskInfoPlace) 
   const extended = mesosResources(Resources.of({ extended: requests.extended }), input.role);
   const portNames = spec.ports.map((p) => ({ env: portEnvName(p.name), name: p.name, protocol: p.protocol }));
   const discoveryName = input.discoveryName ?? spec.name;
+  // The JSON text of the parts that never change, cut where the launch's own values go: each
+  // launch's text is those pieces with its agent id, resources, variables, health check and
+  // discovery ports spliced in (what JSON.stringify of its TaskInfo gives, byte for byte).
+  const withCheck = spec.healthCheck !== undefined;
+  const pieces = jsonPieces(
+    {
+      name: spec.name,
+      task_id: taskId,
+      agent_id: { value: SLOT[0] },
+      resources: SLOT[1],
+      command: { ...command, environment: { variables: SLOT[2] } },
+      ...(container === undefined ? {} : { container }),
+      ...(withCheck ? { health_check: SLOT[3] } : {}),
+      kill_policy: killPolicy,
+      labels: taskLabels,
+      discovery: { visibility: 'FRAMEWORK', name: discoveryName, ports: { ports: SLOT[4] } },
+    },
+    withCheck ? [0, 1, 2, 3, 4] : [0, 1, 2, 4],
+  );
+  const scalarsJson = JSON.stringify(scalars).slice(1, -1);
+  const extendedJson = JSON.stringify(extended).slice(1, -1);
+  const ownJson = JSON.stringify(ownVariables).slice(1, -1);
   return (place) => {
     const { hostPorts } = place;
     const variables = [...ownVariables, { name: 'HOST', type: 'VALUE', value: place.hostname }];
@@ -292,7 +314,7 @@ export function taskInfoTemplate(input: TaskInfoStatic): (place: TaskInfoPlace) 
       ports.push({ number: hostPorts[i]!, name: p.name, protocol: p.protocol });
     }
     const hc = healthCheck(spec, hostPorts);
-    return {
+    const info: TaskInfo = {
       name: spec.name,
       task_id: taskId,
       agent_id: { value: place.agentId },
@@ -304,7 +326,58 @@ export function taskInfoTemplate(input: TaskInfoStatic): (place: TaskInfoPlace) 
       labels: taskLabels,
       discovery: { visibility: 'FRAMEWORK', name: discoveryName, ports: { ports } },
     };
+    if (pieces !== undefined && (hc !== undefined) === withCheck) {
+      const resourcesJson =
+        resources === scalars
+          ? `[${scalarsJson}]`
+          : `[${joinJson(scalarsJson, JSON.stringify(resources.slice(scalars.length, resources.length - extended.length)).slice(1, -1), extendedJson)}]`;
+      const variablesJson = `[${joinJson(ownJson, JSON.stringify(variables.slice(ownVariables.length)).slice(1, -1))}]`;
+      const values = [JSON.stringify(place.agentId), resourcesJson, variablesJson];
+      if (withCheck) values.push(JSON.stringify(hc));
+      values.push(JSON.stringify(ports));
+      let text = pieces[0]!;
+      for (let i = 0; i < values.length; i++) text += values[i]! + pieces[i + 1]!;
+      serialised.set(info, text);
+    }
+    return info;
   };
+}
+
+/** The JSON text of TaskInfos made by a {@link taskInfoTemplate}, built from its pieces. */
+const serialised = new WeakMap<TaskInfo, string>();
+
+/**
+ * `JSON.stringify(info)`: for a TaskInfo made by a {@link taskInfoTemplate} (and, as documented
+ * there, not changed since), the text it was built with, without walking the object again.
+ */
+export function taskInfoJson(info: TaskInfo): string {
+  return serialised.get(info) ?? JSON.stringify(info);
+}
+
+/** Placeholder values marking where a launch's own values go in a template's JSON. */
+const SLOT = [0, 1, 2, 3, 4].map((i) => `\u0000berth-launch-value-${i}\u0000`);
+
+/**
+ * `JSON.stringify(shape)` cut at the placeholders `slots` (in the order they occur), or undefined
+ * when a placeholder does not occur exactly once (a spec string containing one).
+ */
+function jsonPieces(shape: unknown, slots: readonly number[]): string[] | undefined {
+  let rest = JSON.stringify(shape);
+  const pieces: string[] = [];
+  for (const slot of slots) {
+    const mark = JSON.stringify(SLOT[slot]);
+    const at = rest.indexOf(mark);
+    if (at < 0 || rest.indexOf(mark, at + 1) >= 0) return undefined;
+    pieces.push(rest.slice(0, at));
+    rest = rest.slice(at + mark.length);
+  }
+  pieces.push(rest);
+  return pieces;
+}
+
+/** Comma-joins JSON array contents, skipping empty ones. */
+function joinJson(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join(',');
 }
 
 /** What the default executor of a LAUNCH_GROUP takes on top of the group's tasks (Mesos needs some). */

@@ -91,6 +91,11 @@ export interface MesosFaults {
   }): void;
   /** The next `times` requests are answered after `delayMs`. */
   slowResponses(options: { readonly delayMs: number; readonly times?: number }): void;
+  /**
+   * The next `times` scheduler calls of `callType` (default ACCEPT) are carried out, then their
+   * connection is cut instead of answered: the framework cannot tell whether the master got them.
+   */
+  cutCallConnections(options?: { readonly callType?: string; readonly times?: number }): void;
   clear(): void;
 }
 
@@ -193,6 +198,7 @@ class MasterImpl implements MesosMaster {
   #heartbeatsStopped = false;
   #httpErrors: { status: number; times: number; pathPrefix: string } | undefined;
   #slow: { delayMs: number; times: number } | undefined;
+  #cutCalls: { callType: string; times: number } | undefined;
   readonly #streams = new Set<EventStream>();
   readonly faults: MesosFaults;
   #closed = false;
@@ -584,6 +590,12 @@ class MasterImpl implements MesosMaster {
         // (command tasks have no custom executor to message; there are no inverse offers).
         break;
     }
+    const cut = this.#cutCalls;
+    if (cut !== undefined && cut.callType === call.type) {
+      if (--cut.times <= 0) this.#cutCalls = undefined;
+      res.socket?.destroy();
+      return;
+    }
     sendEmpty(res, 202);
   }
 
@@ -949,9 +961,16 @@ class MasterImpl implements MesosMaster {
         }
         this.#slow = { delayMs: options.delayMs, times: count(options.times, 'slowResponses') };
       },
+      cutCallConnections: (options = {}) => {
+        this.#cutCalls = {
+          callType: options.callType ?? 'ACCEPT',
+          times: count(options.times, 'cutCallConnections'),
+        };
+      },
       clear: () => {
         this.#httpErrors = undefined;
         this.#slow = undefined;
+        this.#cutCalls = undefined;
         this.#cluster.updateFaults.duplicate = 0;
         this.#cluster.updateFaults.reorder = 0;
         for (const m of this.#shared.masters) m.#heartbeatsStopped = false;
