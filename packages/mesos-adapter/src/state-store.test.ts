@@ -92,6 +92,34 @@ describe('MesosStateStore', () => {
     restarted.close();
   });
 
+  it('claims an offer round in one call: each pending task once, with its own offer and agent, in the order given', () => {
+    const store = new MesosStateStore(tempFile());
+    store.upsertDesired(['a', 'b', 'c', 'd'].map((taskId) => ({ taskId, specHash: 'h', spec: {} })));
+    expect(store.claimForLaunch(['c'], { offerId: 'O9', agentId: 'S9' })).toEqual(['c']);
+    const granted = store.claimMany([
+      { taskId: 'b', offerId: 'O2', agentId: 'S2' },
+      { taskId: 'a', offerId: 'O1', agentId: 'S1' },
+      { taskId: 'b', offerId: 'O3', agentId: 'S3' },
+      { taskId: 'c', offerId: 'O4', agentId: 'S4' },
+      { taskId: 'unknown', offerId: 'O5', agentId: 'S5' },
+    ]);
+    expect(granted).toEqual([
+      { taskId: 'b', offerId: 'O2', agentId: 'S2' },
+      { taskId: 'a', offerId: 'O1', agentId: 'S1' },
+    ]);
+    expect(store.claimMany([{ taskId: 'a', offerId: 'O6', agentId: 'S6' }])).toEqual([]);
+    expect(store.claimForLaunch(['d', 'a'], { offerId: 'O7', agentId: 'S7' })).toEqual(['d']);
+    expect(
+      store.tasks({ phase: 'launching' }).map((t) => [t.taskId, t.offerId, t.agentId, t.launchAttempts]),
+    ).toEqual([
+      ['a', 'O1', 'S1', 1],
+      ['b', 'O2', 'S2', 1],
+      ['c', 'O9', 'S9', 1],
+      ['d', 'O7', 'S7', 1],
+    ]);
+    store.close();
+  });
+
   it('records each recorded update with its pending acknowledgement, durably, until the ACK is done', () => {
     const path = tempFile();
     const store = new MesosStateStore(path);

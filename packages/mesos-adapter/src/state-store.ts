@@ -274,23 +274,25 @@ export class MesosStateStore {
    * names its own offer and agent. Returns the claims that were granted, in the order given.
    */
   #claim: StatementSync | undefined;
+  #claimMany: StatementSync | undefined;
   claimMany(claims: readonly LaunchClaim[]): LaunchClaim[] {
     return this.#tx(() => {
-      const granted: LaunchClaim[] = [];
-      // Prepared once per store: every OFFERS round claims through the same statement.
-      this.#claim ??= this.#db.prepare(
-        `UPDATE tasks SET phase = 'launching', offer_id = ?, agent_id = ?, launch_attempts = launch_attempts + 1, updated_at = ?
-         WHERE task_id = ? AND phase = 'pending' AND goal = 'run'`,
+      // One statement for the whole round (prepared once per store): the claims travel as one
+      // JSON array, and the rows it changed come back.
+      this.#claimMany ??= this.#db.prepare(
+        `UPDATE tasks SET phase = 'launching', offer_id = c.value ->> 1, agent_id = c.value ->> 2,
+           launch_attempts = launch_attempts + 1, updated_at = ?
+         FROM json_each(?) AS c
+         WHERE tasks.task_id = c.value ->> 0 AND tasks.phase = 'pending' AND tasks.goal = 'run'
+         RETURNING tasks.task_id AS task_id`,
       );
-      const stmt = this.#claim;
-      const now = this.#now();
-      const seen = new Set<string>();
-      for (const c of claims) {
-        if (seen.has(c.taskId)) continue;
-        seen.add(c.taskId);
-        if (stmt.run(c.offerId, c.agentId, now, c.taskId).changes === 1) granted.push(c);
-      }
-      return granted;
+      const first = new Map<string, LaunchClaim>();
+      for (const c of claims) if (!first.has(c.taskId)) first.set(c.taskId, c);
+      const rows = [...first.values()].map((c) => [c.taskId, c.offerId, c.agentId]);
+      const changed = new Set(
+        (this.#claimMany.all(this.#now(), JSON.stringify(rows)) as { task_id: string }[]).map((r) => r.task_id),
+      );
+      return [...first.values()].filter((c) => changed.has(c.taskId));
     });
   }
 
