@@ -290,7 +290,9 @@ export class MesosStateStore {
       for (const c of claims) if (!first.has(c.taskId)) first.set(c.taskId, c);
       const rows = [...first.values()].map((c) => [c.taskId, c.offerId, c.agentId]);
       const changed = new Set(
-        (this.#claimMany.all(this.#now(), JSON.stringify(rows)) as { task_id: string }[]).map((r) => r.task_id),
+        (this.#claimMany.all(this.#now(), JSON.stringify(rows)) as { task_id: string }[]).map(
+          (r) => r.task_id,
+        ),
       );
       return [...first.values()].filter((c) => changed.has(c.taskId));
     });
