@@ -14,7 +14,12 @@ export {
   runConformanceCase,
 } from './conformance.ts';
 export {
+  type AutoscaledServiceOptions,
+  autoscaledServiceDocument,
   type ConformanceCommands,
+  type CpuAutoscalingOptions,
+  cpuAutoscaling,
+  cpuBurnCommand,
   DEFAULT_COMMANDS,
   IMPOSSIBLE_REQUEST,
   SMALL_REQUEST,

@@ -5,16 +5,8 @@
  * really run (virtual kubelet + engine); only the cpu figure metrics.k8s.io reports is the test's,
  * so each sync's input is known: 200m of a 100m request under load, 2m once idle.
  */
-import { waitFor } from '@berth/adapter-testkit';
-import {
-  API_VERSION,
-  type AutoscalingSpec,
-  type ClusterEvent,
-  FakeClock,
-  Resources,
-  type ServiceDocument,
-  type TaskSpec,
-} from '@berth/core';
+import { autoscaledServiceDocument, cpuAutoscaling, waitFor } from '@berth/adapter-testkit';
+import { type AutoscalingSpec, type ClusterEvent, FakeClock } from '@berth/core';
 import {
   type Engine,
   type KubeCluster,
@@ -29,7 +21,6 @@ import { DeploymentScaler, type ScaleObject } from '../src/deployment-scaler.ts'
 import { createK8sAdapter, type K8sAdapter } from '../src/k8s-adapter.ts';
 import type { KubeClient } from '../src/kube-client.ts';
 
-const MiB = 1024 ** 2;
 const PERIOD = 15_000;
 
 /** What metrics.k8s.io reports for every container: its cpu, or an outage. */
@@ -79,30 +70,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-function template(name: string): TaskSpec {
-  return {
-    name,
-    command: 'sleep 3600',
-    env: {},
-    resources: { requests: Resources.of({ cpu: 100, memory: 16 * MiB }) },
-    ports: [],
-    priority: 0,
-    tenant: 'default',
-    constraints: [],
-    nodeSelector: {},
-    tolerations: [],
-    restartPolicy: { policy: 'always', backoffSeconds: 1, maxBackoffSeconds: 10 },
-    killGracePeriodSeconds: 0,
-    labels: {},
-  };
-}
-
-const serviceDoc = (name: string, autoscaling?: AutoscalingSpec): ServiceDocument => ({
-  apiVersion: API_VERSION,
-  kind: 'Service',
-  metadata: { name, tenant: 'default', labels: {} },
-  spec: { replicas: 1, template: template(name), ...(autoscaling === undefined ? {} : { autoscaling }) },
-});
+/** A service of `sleep` replicas (0.1 cpu each, no ports): the test sets the cpu metrics.k8s.io reports. */
+const serviceDoc = (name: string, autoscaling?: AutoscalingSpec) =>
+  autoscaledServiceDocument(name, {
+    discovery: false,
+    ...(autoscaling === undefined ? {} : { autoscaling }),
+  });
 
 const scalePath = (name: string) => `/apis/apps/v1/namespaces/default/deployments/${name}/scale`;
 
@@ -160,23 +133,11 @@ describe('Berth’s autoscaling controller on Kubernetes (FakeClock, devcluster 
     (await adapter.getClient().client.request<ScaleObject>('GET', scalePath('burner'))).spec?.replicas;
 
   it('scales up to max under load, holds through the scale-down window, then scales down; survives a metrics outage', async () => {
-    const autoscaling: AutoscalingSpec = {
-      minReplicas: 1,
+    const autoscaling = cpuAutoscaling({
       maxReplicas: 4,
-      metrics: [{ resource: 'cpu', targetAverageUtilization: 50 }],
-      behavior: {
-        scaleUp: {
-          stabilizationWindowSeconds: 0,
-          selectPolicy: 'Max',
-          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
-        },
-        scaleDown: {
-          stabilizationWindowSeconds: 60,
-          selectPolicy: 'Max',
-          policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
-        },
-      },
-    };
+      scaleDownWindowSeconds: 60,
+      scaleDownPeriodSeconds: 15,
+    });
     const [result] = await adapter.submit([serviceDoc('burner', autoscaling)]);
     expect(result?.outcome).toBe('created');
     const client = adapter.getClient().client;

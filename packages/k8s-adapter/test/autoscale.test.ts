@@ -9,19 +9,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@berth/adapter-testkit';
-import {
-  API_VERSION,
-  type AutoscalingSpec,
-  type EndpointEvent,
-  Resources,
-  type ServiceDocument,
-} from '@berth/core';
+import { autoscaledServiceDocument, cpuAutoscaling, cpuBurnCommand, waitFor } from '@berth/adapter-testkit';
+import type { EndpointEvent } from '@berth/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sAdapter, type K8sAdapter } from '../src/k8s-adapter.ts';
 import { type KubeTestCluster, startKubeTestCluster } from './devcluster-fixture.ts';
 
-const MiB = 1024 ** 2;
 let cluster: KubeTestCluster;
 let adapter: K8sAdapter;
 let dir: string;
@@ -48,49 +41,10 @@ describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeou
   it('creates the HPA, which scales a cpu-burning service to max and back to min when the burn stops, and the endpoint watch follows', async () => {
     const flag = join(dir, 'burn');
     writeFileSync(flag, '');
-    const burn = `while :; do if [ -e '${flag}' ]; then :; else sleep 1; fi; done`;
-    const autoscaling: AutoscalingSpec = {
-      minReplicas: 1,
-      maxReplicas: 3,
-      metrics: [{ resource: 'cpu', targetAverageUtilization: 50 }],
-      behavior: {
-        scaleUp: {
-          stabilizationWindowSeconds: 0,
-          selectPolicy: 'Max',
-          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
-        },
-        scaleDown: {
-          stabilizationWindowSeconds: 3,
-          selectPolicy: 'Max',
-          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
-        },
-      },
-    };
-    const doc: ServiceDocument = {
-      apiVersion: API_VERSION,
-      kind: 'Service',
-      metadata: { name: 'burner', tenant: 'default', labels: {} },
-      spec: {
-        replicas: 1,
-        template: {
-          name: 'burner',
-          command: burn,
-          env: {},
-          resources: { requests: Resources.of({ cpu: 100, memory: 16 * MiB }) },
-          ports: [{ name: 'http', protocol: 'tcp' }],
-          priority: 0,
-          tenant: 'default',
-          constraints: [],
-          nodeSelector: {},
-          tolerations: [],
-          restartPolicy: { policy: 'always', backoffSeconds: 1, maxBackoffSeconds: 10 },
-          killGracePeriodSeconds: 0,
-          labels: {},
-        },
-        discovery: { name: 'burner', ports: ['http'] },
-        autoscaling,
-      },
-    };
+    const doc = autoscaledServiceDocument('burner', {
+      command: cpuBurnCommand(flag),
+      autoscaling: cpuAutoscaling({ maxReplicas: 3, scaleDownWindowSeconds: 3 }),
+    });
     const [result] = await adapter.submit([doc]);
     expect(result?.outcome).toBe('created');
     const version = adapter.getClient().apiVersions.autoscaling;
