@@ -18,13 +18,12 @@ import {
   Autoscaler,
   type AutoscalerEvent,
   type AutoscalingSpec,
+  autoscalerClusterEvent,
   BerthError,
   type Clock,
   type ClusterEvent,
   type DecideOptions,
-  describeScaleDecision,
   type MetricsSource,
-  scaleDecisionDetails,
   toBerthError,
 } from '@berth/core';
 import { type DeploymentRef, DeploymentScaler } from './deployment-scaler.ts';
@@ -249,15 +248,9 @@ export class K8sAutoscaler {
   #record(e: AutoscalerEvent): void {
     if (this.#closed) return;
     const d = this.#services.get(e.service);
+    const event = autoscalerClusterEvent(e);
+    this.#emit({ ...event, details: { ...event.details, controller: 'berth' } });
     if (e.type === 'decision') {
-      const message = describeScaleDecision(e.service, e.decision, e.scaled);
-      this.#emit({
-        level: 'info',
-        kind: e.scaled ? 'SuccessfulRescale' : 'AutoscaleDecision',
-        message,
-        service: e.service,
-        details: { ...scaleDecisionDetails(e.decision, e.scaled), controller: 'berth' },
-      });
       if (e.scaled && d !== undefined) {
         const up = e.decision.desiredReplicas > e.decision.currentReplicas;
         this.#kubeEvent(
@@ -273,28 +266,8 @@ export class K8sAutoscaler {
       }
       return;
     }
-    const kind =
-      e.stage === 'metrics'
-        ? 'FailedGetResourceMetric'
-        : e.stage === 'scale'
-          ? 'FailedRescale'
-          : 'FailedGetScale';
+    const kind = event.kind;
     const gone = e.stage !== 'metrics' && httpStatusOf(e.error) === 404;
-    const message = `autoscale ${e.service}: ${e.error.message}${
-      e.decision === undefined ? '' : ` (${describeScaleDecision(e.service, e.decision, false)})`
-    }`;
-    this.#emit({
-      level: 'warning',
-      kind,
-      message,
-      service: e.service,
-      details: {
-        stage: e.stage,
-        code: e.error.code,
-        controller: 'berth',
-        ...(e.decision === undefined ? {} : scaleDecisionDetails(e.decision, false)),
-      },
-    });
     this.#onError(e.error);
     if (gone) {
       // The Deployment was deleted: nothing left to scale.

@@ -1,3 +1,5 @@
+/** @deprecated Use `describeScaleDecision` from `@berth/core` (the same line). */
+export { describeScaleDecision as describeDecision } from '@berth/core';
 export {
   AGENT_API_PATH,
   type GetContainersOptions,
@@ -14,7 +16,6 @@ export {
   type MesosReplica,
   replicaReady,
 } from './container-metrics.ts';
-export { describeDecision } from './describe-decision.ts';
 export { parseMesosJson } from './json.ts';
 export {
   createMesosAdapter,

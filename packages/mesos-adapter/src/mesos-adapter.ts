@@ -18,6 +18,7 @@ import {
   Autoscaler,
   type AutoscalerEvent,
   type AutoscalingSpec,
+  autoscalerClusterEvent,
   type BerthDocument,
   BerthError,
   type BuiltInProfileName,
@@ -70,7 +71,6 @@ import {
 import { MesosAgentClient } from './agent-client.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { MesosContainerMetrics, type MesosReplica, replicaReady } from './container-metrics.ts';
-import { describeDecision } from './describe-decision.ts';
 import { type MesosCredentials, MesosHttp, type MesosTlsOptions } from './mesos-http.ts';
 import { MesosOperatorClient } from './operator-client.ts';
 import type {
@@ -440,28 +440,7 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
     ...(auto.decide === undefined ? {} : { decide: auto.decide }),
   });
   autoscaler.subscribe((e: AutoscalerEvent) => {
-    if (state === 'closed') return;
-    if (e.type === 'decision') {
-      emitEvent({
-        level: 'info',
-        kind: e.scaled ? 'SuccessfulRescale' : 'AutoscaleDecision',
-        message: describeDecision(e.service, e.decision, e.scaled),
-        service: e.service,
-      });
-      return;
-    }
-    const kind =
-      e.stage === 'metrics'
-        ? 'FailedGetResourceMetric'
-        : e.stage === 'scale'
-          ? 'FailedRescale'
-          : 'FailedGetScale';
-    emitEvent({
-      level: 'warning',
-      kind,
-      message: `autoscale ${e.service}: ${e.error.message}${e.decision === undefined ? '' : ` (${describeDecision(e.service, e.decision, false)})`}`,
-      service: e.service,
-    });
+    if (state !== 'closed') emitEvent(autoscalerClusterEvent(e));
   });
   /** Autoscale `name` when it has a policy (and the adapter is connected: start the loop). */
   const autoscale = (name: string, spec: AutoscalingSpec | undefined) => {

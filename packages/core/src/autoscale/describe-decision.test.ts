@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { BerthError } from '../cluster/errors.ts';
 import { emptyAutoscaleHistory } from './behavior.ts';
 import { type AutoscalePolicy, decideScale } from './decide.ts';
-import { describeScaleDecision, scaleDecisionDetails } from './describe-decision.ts';
+import { autoscalerClusterEvent, describeScaleDecision, scaleDecisionDetails } from './describe-decision.ts';
 
 const NOW = 1_700_000_000_000;
 const policy: AutoscalePolicy = {
@@ -74,5 +75,57 @@ describe('scaleDecisionDetails / describeScaleDecision', () => {
     );
     expect(describeScaleDecision('web', decide(200), false)).toContain('1 → 3 replicas (not applied)');
     expect(describeScaleDecision('web', decide(50), false)).toContain('stays at 1 replicas');
+  });
+});
+
+describe('autoscalerClusterEvent', () => {
+  it('records a written decision as SuccessfulRescale and a kept one as AutoscaleDecision, with details', () => {
+    const d = decide(200);
+    const written = autoscalerClusterEvent({
+      type: 'decision',
+      seq: 1,
+      at: NOW,
+      service: 'web',
+      decision: d,
+      scaled: true,
+    });
+    expect(written).toMatchObject({ level: 'info', kind: 'SuccessfulRescale', service: 'web' });
+    expect(written.message).toBe(describeScaleDecision('web', d, true));
+    expect(written.details).toEqual(scaleDecisionDetails(d, true));
+    const kept = autoscalerClusterEvent({
+      type: 'decision',
+      seq: 2,
+      at: NOW,
+      service: 'web',
+      decision: d,
+      scaled: false,
+    });
+    expect(kept.kind).toBe('AutoscaleDecision');
+    expect(kept.details).toMatchObject({ scaled: false });
+  });
+
+  it('names a failed sync after its stage, as the HPA does, with the error code', () => {
+    const error = new BerthError('BACKEND_UNAVAILABLE', 'metrics.k8s.io answered 503');
+    const kinds = (['metrics', 'scale', 'currentReplicas'] as const).map((stage) => {
+      const e = autoscalerClusterEvent({ type: 'failure', seq: 1, at: NOW, service: 'web', stage, error });
+      expect(e.level).toBe('warning');
+      expect(e.details).toMatchObject({ stage, code: 'BACKEND_UNAVAILABLE' });
+      return e.kind;
+    });
+    expect(kinds).toEqual(['FailedGetResourceMetric', 'FailedRescale', 'FailedGetScale']);
+    const d = decide(200);
+    const failedWrite = autoscalerClusterEvent({
+      type: 'failure',
+      seq: 2,
+      at: NOW,
+      service: 'web',
+      stage: 'scale',
+      error,
+      decision: d,
+    });
+    expect(failedWrite.message).toBe(
+      `autoscale web: ${error.message} (${describeScaleDecision('web', d, false)})`,
+    );
+    expect(failedWrite.details).toMatchObject({ stage: 'scale', desiredReplicas: 3, scaled: false });
   });
 });

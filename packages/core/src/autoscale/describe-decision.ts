@@ -4,6 +4,8 @@
  * JSON-serialisable `details` for `ClusterEvent.details`, so the CLI, the dashboard and tests read
  * the inputs without parsing the message.
  */
+import type { ClusterEvent } from '../cluster/adapter.ts';
+import type { AutoscaleFailureStage, AutoscalerEvent } from './autoscaler.ts';
 import type { ScaleDecision } from './decide.ts';
 
 /** One metric's inputs and result, as recorded in an event. */
@@ -117,4 +119,41 @@ export function describeScaleDecision(service: string, d: ScaleDecision, scaled:
     })
     .join('; ');
   return `autoscale ${service}: ${change} (${shaped}); ${metrics === '' ? 'no metric read' : metrics}`;
+}
+
+/** The kind of a failed sync by the stage that failed, as the HPA names its events. */
+const FAILURE_KINDS = {
+  metrics: 'FailedGetResourceMetric',
+  scale: 'FailedRescale',
+  currentReplicas: 'FailedGetScale',
+} as const satisfies Record<AutoscaleFailureStage, string>;
+
+/**
+ * One {@link AutoscalerEvent} as the `ClusterEvent` an adapter emits (without `seq`/`at`): a
+ * decision is `SuccessfulRescale` (written) or `AutoscaleDecision` (info); a failed sync is
+ * `FailedGetResourceMetric`, `FailedRescale` or `FailedGetScale` (warning) with the error's code
+ * and, when the decision was made, its details.
+ */
+export function autoscalerClusterEvent(e: AutoscalerEvent): Omit<ClusterEvent, 'seq' | 'at'> {
+  if (e.type === 'decision') {
+    return {
+      level: 'info',
+      kind: e.scaled ? 'SuccessfulRescale' : 'AutoscaleDecision',
+      message: describeScaleDecision(e.service, e.decision, e.scaled),
+      service: e.service,
+      details: { ...scaleDecisionDetails(e.decision, e.scaled) },
+    };
+  }
+  const decided = e.decision === undefined ? '' : ` (${describeScaleDecision(e.service, e.decision, false)})`;
+  return {
+    level: 'warning',
+    kind: FAILURE_KINDS[e.stage],
+    message: `autoscale ${e.service}: ${e.error.message}${decided}`,
+    service: e.service,
+    details: {
+      stage: e.stage,
+      code: e.error.code,
+      ...(e.decision === undefined ? {} : scaleDecisionDetails(e.decision, false)),
+    },
+  };
 }

@@ -35,6 +35,7 @@ export {
   type ScaleDecisionReason,
 } from './decide.ts';
 export {
+  autoscalerClusterEvent,
   describeScaleDecision,
   type ScaleDecisionDetails,
   type ScaleDecisionMetricDetails,
