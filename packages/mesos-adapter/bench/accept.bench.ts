@@ -12,12 +12,19 @@
  * request; the time until the master answered every ACCEPT (202) is reported beside it. Each round
  * ends with TEARDOWN so the next framework gets every agent again. Baseline in the same run:
  * parsing the same OFFERS event alone.
+ *
+ * Allocation: V8's heap in use at the start and at the end of a window, plus what each garbage
+ * collection in between freed (`v8.GCProfiler`), is what the window allocated; reported for the
+ * handling of the event (parse to the last ACCEPT handed to its socket: the synchronous part of
+ * "sent") and until every ACCEPT is answered. A GC inside the window is what allocation costs in
+ * the tail.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { API_VERSION, Resources, type TaskDocument } from '@berth/core';
 import type { BenchRow, BenchSuite } from '../../../bench/types.ts';
 import { parseMesosJson } from '../src/json.ts';
@@ -88,6 +95,14 @@ interface Round {
   readonly answeredMs: number;
   readonly accepts: number;
   readonly launched: number;
+  /** Bytes allocated while the event is handled (parse to the last ACCEPT handed to the socket). */
+  readonly syncAllocatedBytes: number;
+  /** Garbage collections while the event is handled. */
+  readonly syncGcs: number;
+  /** Bytes allocated from the parse until every ACCEPT was answered. */
+  readonly allocatedBytes: number;
+  /** Garbage collections in that window. */
+  readonly gcs: number;
 }
 
 async function round(masterUrl: string, stateFile: string, docs: readonly TaskDocument[]): Promise<Round> {
@@ -160,12 +175,26 @@ async function round(masterUrl: string, stateFile: string, docs: readonly TaskDo
   parseSchedulerEvent(parseMesosJson(text));
   const parseBefore = performance.now() - tb;
   subscribe('undici:request:bodySent', onBodySent);
+  const gcProfiler = new GCProfiler();
+  gcProfiler.start();
+  const heapBefore = getHeapStatistics().used_heap_size;
   const t0 = performance.now();
   listener!(parseSchedulerEvent(parseMesosJson(text)));
   const syncMs = performance.now() - t0;
+  const heapSync = getHeapStatistics().used_heap_size;
+  const syncGcs = gcProfiler.stop()?.statistics ?? [];
+  const restProfiler = new GCProfiler();
+  restProfiler.start();
   const expected = acceptCalls.length;
   await Promise.all(acceptCalls);
   const answeredAt = performance.now();
+  const heapAfter = getHeapStatistics().used_heap_size;
+  const restGcs = restProfiler.stop()?.statistics ?? [];
+  const freed = (gcs: typeof syncGcs) =>
+    gcs.reduce(
+      (sum, gc) => sum + gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize,
+      0,
+    );
   unsubscribe('undici:request:bodySent', onBodySent);
   // More sent than made would be retries (they only make the last one later); fewer, or a failed
   // ACCEPT, makes the round meaningless.
@@ -185,6 +214,10 @@ async function round(masterUrl: string, stateFile: string, docs: readonly TaskDo
     answeredMs: answeredAt - t0,
     accepts: expected,
     launched,
+    syncAllocatedBytes: heapSync - heapBefore + freed(syncGcs),
+    allocatedBytes: heapAfter - heapBefore + freed(syncGcs) + freed(restGcs),
+    syncGcs: syncGcs.length,
+    gcs: syncGcs.length + restGcs.length,
   };
 }
 
@@ -221,6 +254,11 @@ function summarise(rounds: readonly Round[]): BenchRow[] {
   const answered = steady(rounds.map((r) => r.answeredMs));
   const base = steady(rounds.map((r) => r.parseMs));
   const base50 = percentile(base, 50);
+  const allocated = steady(rounds.map((r) => r.allocatedBytes / 1024 ** 2));
+  const gcs = steady(rounds.map((r) => r.gcs));
+  const syncAllocated = steady(rounds.map((r) => r.syncAllocatedBytes / 1024 ** 2));
+  const syncGcs = steady(rounds.map((r) => r.syncGcs));
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const row = (name: string, value: number, extra: Partial<BenchRow> = {}): BenchRow => ({
     suite: suite.name,
     name,
@@ -240,6 +278,34 @@ function summarise(rounds: readonly Round[]): BenchRow[] {
       notes: `${last.accepts} ACCEPTs launching ${last.launched} tasks per round, ${sent.length} rounds after ${WARMUP} warm-up; max ${sent.at(-1)!.toFixed(1)} ms`,
     }),
     row('OFFERS → every ACCEPT answered 202 (p99)', percentile(answered, 99)),
+    {
+      suite: suite.name,
+      name: 'MB allocated handling the OFFERS event, until it returns (p50)',
+      value: percentile(syncAllocated, 50),
+      unit: 'MB',
+      notes: `p90 ${percentile(syncAllocated, 90).toFixed(1)} MB`,
+    },
+    {
+      suite: suite.name,
+      name: 'garbage collections handling the OFFERS event (mean)',
+      value: mean(syncGcs),
+      unit: 'GCs',
+      notes: `max ${syncGcs.at(-1)}`,
+    },
+    {
+      suite: suite.name,
+      name: 'MB allocated from the parse until every ACCEPT is answered (p50)',
+      value: percentile(allocated, 50),
+      unit: 'MB',
+      notes: `p90 ${percentile(allocated, 90).toFixed(1)} MB`,
+    },
+    {
+      suite: suite.name,
+      name: 'garbage collections from the parse until every ACCEPT is answered (mean)',
+      value: mean(gcs),
+      unit: 'GCs',
+      notes: `max ${gcs.at(-1)}`,
+    },
   ];
 }
 export default suite;

@@ -51,44 +51,60 @@ export function mesosAttributeValue(a: MesosAttribute): string | undefined {
   }
 }
 
+const NO_TASKS: readonly RunningTask[] = [];
+
+/** A node being built: an agent's later offers add to its resources. */
+interface AgentNode extends SnapshotNodeInput {
+  allocatable: Resources;
+  freePorts: PortRanges;
+}
+
+/** An agent's attributes as node labels: each attribute's value the way Mesos prints it. */
+function attributeLabels(attributes: readonly MesosAttribute[] | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (attributes === undefined) return labels;
+  for (const a of attributes) {
+    const v = mesosAttributeValue(a);
+    if (v !== undefined) labels[a.name] = v;
+  }
+  return labels;
+}
+
 /**
  * One node per agent: allocatable = the sum of that agent's offered resources (so nothing is
- * allocated yet), free ports = the offered port ranges, labels = the agent's attributes.
+ * allocated yet), free ports = the offered port ranges, labels = the agent's attributes. One pass
+ * over the offers; an agent's later offers add to its node.
  */
 export function snapshotFromMesosOffers(
   offers: readonly MesosOffer[],
   options: MesosSnapshotOptions = {},
 ): Snapshot {
-  const agents = new Map<
-    string,
-    { hostname: string; resources: Resources; attributes: Record<string, string> }
-  >();
+  const convert = {
+    unsupported: 'skip',
+    ...(options.role === undefined ? {} : { role: options.role }),
+  } as const;
+  const { tasks, unschedulable } = options;
+  const nodes: AgentNode[] = [];
+  const nodeOf = new Map<string, number>();
   for (const offer of offers) {
     const id = offer.agent_id.value;
-    const res = fromMesosResources(offer.resources, {
-      unsupported: 'skip',
-      ...(options.role === undefined ? {} : { role: options.role }),
-    });
-    const agent = agents.get(id);
-    if (agent === undefined) {
-      const attributes: Record<string, string> = {};
-      for (const a of offer.attributes ?? []) {
-        const v = mesosAttributeValue(a);
-        if (v !== undefined) attributes[a.name] = v;
-      }
-      agents.set(id, { hostname: offer.hostname, resources: res, attributes });
-    } else agent.resources = agent.resources.add(res);
-  }
-  const nodes: SnapshotNodeInput[] = [];
-  for (const [id, a] of agents) {
+    const res = fromMesosResources(offer.resources, convert);
+    const at = nodeOf.get(id);
+    if (at !== undefined) {
+      const node = nodes[at]!;
+      node.allocatable = node.allocatable.add(res);
+      node.freePorts = node.allocatable.ports ?? PortRanges.EMPTY;
+      continue;
+    }
+    nodeOf.set(id, nodes.length);
     nodes.push({
       id,
-      hostname: a.hostname,
-      labels: a.attributes,
-      allocatable: a.resources,
-      freePorts: a.resources.ports ?? PortRanges.EMPTY,
-      unschedulable: options.unschedulable?.has(id) ?? false,
-      tasks: options.tasks?.get(id) ?? [],
+      hostname: offer.hostname,
+      labels: attributeLabels(offer.attributes),
+      allocatable: res,
+      freePorts: res.ports ?? PortRanges.EMPTY,
+      unschedulable: unschedulable?.has(id) ?? false,
+      tasks: tasks?.get(id) ?? NO_TASKS,
     });
   }
   return createSnapshot(nodes);

@@ -14,7 +14,8 @@ import {
   OperatorEventSchema,
   OperatorResponseSchema,
 } from './master.ts';
-import { SchedulerCallSchema, SchedulerEventSchema } from './scheduler.ts';
+import { isOffersEvent } from './offers-check.ts';
+import { SchedulerCallSchema, type SchedulerEvent, SchedulerEventSchema } from './scheduler.ts';
 
 export interface ParseOptions {
   /** Error code for a shape mismatch (default BACKEND_UNAVAILABLE: the master sent something unexpected). */
@@ -54,8 +55,13 @@ export function parseMesos<S extends z.ZodType>(
 const received = { code: 'BACKEND_UNAVAILABLE' } as const;
 const built = { code: 'SPEC_INVALID' } as const;
 
-export const parseSchedulerEvent = (value: unknown) =>
-  parseMesos(SchedulerEventSchema, value, 'scheduler Event', received);
+/**
+ * An OFFERS event that passes the copy-free structural check is returned as it is (the schema would
+ * return the same fields); anything else, including every malformed OFFERS event, goes through the
+ * schema and its errors.
+ */
+export const parseSchedulerEvent = (value: unknown): SchedulerEvent =>
+  isOffersEvent(value) ? value : parseMesos(SchedulerEventSchema, value, 'scheduler Event', received);
 export const parseSchedulerCall = (value: unknown) =>
   parseMesos(SchedulerCallSchema, value, 'scheduler Call', built);
 export const parseOperatorResponse = (value: unknown) =>
