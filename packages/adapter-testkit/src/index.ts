@@ -7,6 +7,13 @@ export {
   describeStatus,
 } from './cases.ts';
 export {
+  type ChildFixture,
+  type ChildFixtureOptions,
+  type ChildFixtureServer,
+  serveChildFixture,
+  startChildFixture,
+} from './child-fixture.ts';
+export {
   ConformanceError,
   type ConformanceOptions,
   type ConformanceOutcome,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BackendProbe } from '@berth/adapter-testkit';
 import { type Engine, type MesosMaster, startEngine, startMesosMaster } from '@berth/devcluster';
 import { createMesosAdapter, type MesosAdapter, type MesosAdapterOptions } from '../src/mesos-adapter.ts';
+import { testAdapterOptions } from './adapter-options.ts';
 
 export interface MesosTestCluster {
   readonly engine: Engine;
@@ -100,19 +101,9 @@ export async function startTestCluster(
     probe,
     stateFile: () => join(dir, `state-${++n}.sqlite`),
     adapter(overrides = {}) {
+      const masters = standby === undefined ? [master.url] : [master.url, standby.url];
       const a = createMesosAdapter({
-        masters: standby === undefined ? [master.url] : [master.url, standby.url],
-        framework: {
-          name: 'berth-test',
-          user: 'root',
-          roles: ['default'],
-          failoverTimeoutSeconds: 60,
-          checkpoint: true,
-        },
-        stateFile: join(dir, `state-${++n}.sqlite`),
-        refuseSeconds: 1,
-        backoff: { initialMs: 20, maxMs: 200 },
-        logPollIntervalMs: 50,
+        ...testAdapterOptions(masters, join(dir, `state-${++n}.sqlite`)),
         ...overrides,
       });
       adapters.push(a);
