@@ -141,6 +141,8 @@ export interface AutoscaledServiceOptions {
   readonly autoscaling?: AutoscalingSpec;
   /** Publish the `http` port under the service's name (default true). */
   readonly discovery?: boolean;
+  /** Merged last into the replica template: e.g. `{ restartPolicy: { policy: 'never' } }`. */
+  readonly template?: Partial<TaskSpec>;
 }
 
 /**
@@ -172,6 +174,7 @@ export function autoscaledServiceDocument(
         restartPolicy: { policy: 'always', backoffSeconds: 1, maxBackoffSeconds: 10 },
         killGracePeriodSeconds: 0,
         labels: {},
+        ...opts.template,
       },
       ...(discovery ? { discovery: { name, ports: ['http'] } } : {}),
       ...(opts.autoscaling === undefined ? {} : { autoscaling: opts.autoscaling }),

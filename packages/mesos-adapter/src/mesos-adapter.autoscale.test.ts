@@ -7,50 +7,20 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  API_VERSION,
-  type AutoscalingSpec,
-  type ClusterEvent,
-  type EndpointEvent,
-  Resources,
-  type ServiceDocument,
-  type TaskSpec,
-} from '@berth/core';
+import { autoscaledServiceDocument, cpuAutoscaling, cpuBurnCommand } from '@berth/adapter-testkit';
+import type { AutoscalingSpec, ClusterEvent, EndpointEvent, TaskSpec } from '@berth/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MesosTestCluster, startTestCluster } from '../test/devcluster-fixture.ts';
 
-const MiB = 1024 ** 2;
-
-function template(name: string, over: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    name,
-    command: 'sleep 3600',
-    env: {},
-    resources: { requests: Resources.of({ cpu: 100, memory: 16 * MiB }) },
-    ports: [{ name: 'http', protocol: 'tcp' }],
-    priority: 0,
-    tenant: 'default',
-    constraints: [],
-    nodeSelector: {},
-    tolerations: [],
-    restartPolicy: { policy: 'never' },
-    killGracePeriodSeconds: 0,
-    labels: {},
-    ...over,
-  };
-}
-
-function service(
-  name: string,
-  spec: Partial<ServiceDocument['spec']> & { template: TaskSpec },
-): ServiceDocument {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Service',
-    metadata: { name, tenant: 'default', labels: {} },
-    spec: { replicas: 1, ...spec },
-  };
-}
+/**
+ * These replicas are never restarted, and keep their `http` port when the service has no
+ * discovery (`autoscaledServiceDocument` drops it then).
+ */
+const NEVER_RESTARTED: Partial<TaskSpec> = { restartPolicy: { policy: 'never' } };
+const HTTP_NEVER_RESTARTED: Partial<TaskSpec> = {
+  ...NEVER_RESTARTED,
+  ports: [{ name: 'http', protocol: 'tcp' }],
+};
 
 async function waitUntil<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000) {
   const end = Date.now() + ms;
@@ -84,25 +54,6 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
   it('scales a cpu-burning service up to max, back down after the window when the load stops, and its endpoints follow', async () => {
     const flag = join(dir, 'burn');
     writeFileSync(flag, '');
-    // Burns a cpu while the flag file exists, idles (one `sleep` per second) once it is gone.
-    const burn = `while :; do if [ -e '${flag}' ]; then :; else sleep 1; fi; done`;
-    const autoscaling: AutoscalingSpec = {
-      minReplicas: 1,
-      maxReplicas: 3,
-      metrics: [{ resource: 'cpu', targetAverageUtilization: 50 }],
-      behavior: {
-        scaleUp: {
-          stabilizationWindowSeconds: 0,
-          selectPolicy: 'Max',
-          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
-        },
-        scaleDown: {
-          stabilizationWindowSeconds: 3,
-          selectPolicy: 'Max',
-          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
-        },
-      },
-    };
     const adapter = cluster.adapter({
       autoscaling: {
         syncPeriodMs: 500,
@@ -116,10 +67,10 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
       for await (const e of adapter.events()) events.push(e);
     })();
     await adapter.submit([
-      service('burner', {
-        template: template('burner', { command: burn }),
-        discovery: { name: 'burner', ports: ['http'] },
-        autoscaling,
+      autoscaledServiceDocument('burner', {
+        command: cpuBurnCommand(flag),
+        autoscaling: cpuAutoscaling({ maxReplicas: 3, scaleDownWindowSeconds: 3 }),
+        template: NEVER_RESTARTED,
       }),
     ]);
     const seen: EndpointEvent[] = [];
@@ -206,8 +157,10 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
     const adapter = cluster.adapter();
     await adapter.connect();
     await adapter.submit([
-      service('checked', {
-        template: template('checked', {
+      autoscaledServiceDocument('checked', {
+        discovery: false,
+        template: {
+          ...HTTP_NEVER_RESTARTED,
           healthCheck: {
             type: 'command',
             command: `test -e '${flag}'`,
@@ -216,7 +169,7 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
             gracePeriodSeconds: 0,
             maxConsecutiveFailures: 1000,
           },
-        }),
+        },
       }),
     ]);
     const seen: EndpointEvent[] = [];
@@ -262,7 +215,13 @@ describe('Mesos autoscaling and discovery on devcluster', { timeout: 30_000 }, (
     };
     const first = cluster.adapter({ stateFile, autoscaling: { syncPeriodMs: 60_000 } });
     await first.connect();
-    await first.submit([service('kept', { template: template('kept'), autoscaling: policy })]);
+    await first.submit([
+      autoscaledServiceDocument('kept', {
+        discovery: false,
+        autoscaling: policy,
+        template: HTTP_NEVER_RESTARTED,
+      }),
+    ]);
     expect(first.getClient().autoscaler.services).toEqual(['kept']);
     await first.close();
     expect(first.getClient().autoscaler.running).toBe(false);

@@ -3,51 +3,23 @@
  * exactly once, checked through the master and the engine, never through the adapter: no task
  * lost, none launched twice, each one running in exactly one place.
  */
-import {
-  API_VERSION,
-  isTerminal,
-  Resources,
-  type ServiceDocument,
-  type TaskDocument,
-  type TaskSpec,
-} from '@berth/core';
+import { API_VERSION, isTerminal, type ServiceDocument, type TaskDocument, type TaskSpec } from '@berth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MesosTestCluster, startTestCluster } from '../test/devcluster-fixture.ts';
+import { task as taskDocument, taskSpec } from '../test/task-docs.ts';
 import type { MesosAdapter } from './mesos-adapter.ts';
 
-const MiB = 1024 ** 2;
-
-function spec(name: string, over: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    name,
-    command: 'sleep 3600',
-    env: {},
-    resources: { requests: Resources.of({ cpu: 50, memory: 16 * MiB }) },
-    ports: [],
-    priority: 0,
-    tenant: 'default',
-    constraints: [],
-    nodeSelector: {},
-    tolerations: [],
-    restartPolicy: { policy: 'always', backoffSeconds: 0, maxBackoffSeconds: 0 },
-    killGracePeriodSeconds: 0,
-    labels: {},
-    ...over,
-  };
-}
-
-const meta = (name: string) => ({ name, tenant: 'default', labels: {} });
-const task = (name: string, over: Partial<TaskSpec> = {}): TaskDocument => ({
-  apiVersion: API_VERSION,
-  kind: 'Task',
-  metadata: meta(name),
-  spec: spec(name, over),
-});
+/** The tasks here restart at once, without backoff. */
+const RESTART_AT_ONCE: Partial<TaskSpec> = {
+  restartPolicy: { policy: 'always', backoffSeconds: 0, maxBackoffSeconds: 0 },
+};
+const task = (name: string, over: Partial<TaskSpec> = {}): TaskDocument =>
+  taskDocument(name, { ...RESTART_AT_ONCE, ...over });
 const service = (name: string, replicas: number): ServiceDocument => ({
   apiVersion: API_VERSION,
   kind: 'Service',
-  metadata: meta(name),
-  spec: { template: spec(name), replicas },
+  metadata: { name, tenant: 'default', labels: {} },
+  spec: { template: taskSpec(name, RESTART_AT_ONCE), replicas },
 });
 
 async function waitUntil<T>(

@@ -1,23 +1,15 @@
-import { Resources, type TaskSpec } from '@berth/core';
+import { Resources } from '@berth/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { taskSpec } from '../test/task-docs.ts';
 import { agentUrlFromPid, hostPortsOfTask, portsOfResources, statusTimes } from './restore-view.ts';
 
-const spec = (ports: string[]): TaskSpec => ({
-  name: 't',
-  command: 'true',
-  env: {},
-  resources: { requests: Resources.of({ cpu: 10, memory: 1024 }) },
-  ports: ports.map((name) => ({ name, protocol: 'tcp' as const })),
-  priority: 0,
-  tenant: 'default',
-  constraints: [],
-  nodeSelector: {},
-  tolerations: [],
-  restartPolicy: { policy: 'never' },
-  killGracePeriodSeconds: 0,
-  labels: {},
-});
+const spec = (ports: string[]) =>
+  taskSpec('t', {
+    command: 'true',
+    resources: { requests: Resources.of({ cpu: 10, memory: 1024 }) },
+    ports: ports.map((name) => ({ name, protocol: 'tcp' as const })),
+  });
 const portsResource = (...ranges: [number, number][]) => ({
   name: 'ports',
   type: 'RANGES' as const,

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { FakeClock, isBerthError, Resources, type TaskSpec } from '@berth/core';
+import { FakeClock, isBerthError, Resources } from '@berth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEvents, loadExchange, type RecordedExchange } from '../test/recorded-exchange.ts';
 import { ReplayMaster, replyRecorded, streamIdOf, streamRecorded, until } from '../test/replay-master.ts';
+import { httpHealthCheck, MiB, taskSpec } from '../test/task-docs.ts';
 import type { TaskInfo } from './proto/common.ts';
 import type { SchedulerCall, SchedulerEvent } from './proto/scheduler.ts';
 import { MesosSchedulerDriver, type MesosSchedulerDriverOptions } from './scheduler-driver.ts';
@@ -46,34 +47,17 @@ function answerCalls(byType: Readonly<Record<string, RecordedExchange>>) {
 }
 
 /** A task with ports, env and a health check, so templated TaskInfos have every launch-dependent part. */
-const templatedSpec: TaskSpec = {
-  name: 'web',
+const templatedSpec = taskSpec('web', {
   command: 'serve --port $PORT0',
   env: { MODE: 'prod "quoted"' },
-  resources: { requests: Resources.of({ cpu: 500, memory: 64 * 1024 ** 2 }) },
+  resources: { requests: Resources.of({ cpu: 500, memory: 64 * MiB }) },
   ports: [
     { name: 'http', protocol: 'tcp' },
     { name: 'admin', protocol: 'tcp' },
   ],
-  priority: 0,
-  tenant: 'default',
-  constraints: [],
-  nodeSelector: {},
-  tolerations: [],
-  restartPolicy: { policy: 'never' },
-  healthCheck: {
-    type: 'http',
-    port: 'http',
-    path: '/healthz',
-    scheme: 'http',
-    intervalSeconds: 10,
-    timeoutSeconds: 2,
-    gracePeriodSeconds: 5,
-    maxConsecutiveFailures: 3,
-  },
+  healthCheck: httpHealthCheck({ gracePeriodSeconds: 5 }),
   killGracePeriodSeconds: 5,
-  labels: {},
-};
+});
 
 const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 

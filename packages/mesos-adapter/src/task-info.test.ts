@@ -1,37 +1,23 @@
 import { Resources, type TaskSpec } from '@berth/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { httpHealthCheck, MiB, taskSpec } from '../test/task-docs.ts';
 import { buildTaskInfo, portEnvName, taskEnvironment, taskInfoJson, taskInfoTemplate } from './task-info.ts';
 
-const spec: TaskSpec = {
-  name: 'web',
+const spec = taskSpec('web', {
   command: 'serve --port $PORT_HTTP',
   image: 'nginx:1.27',
   env: { MODE: 'prod' },
-  resources: { requests: Resources.of({ cpu: 250, memory: 64 * 1024 ** 2 }) },
+  resources: { requests: Resources.of({ cpu: 250, memory: 64 * MiB }) },
   ports: [
     { name: 'http', protocol: 'tcp' },
     { name: 'admin-ui', protocol: 'tcp' },
   ],
-  priority: 0,
   tenant: 'team-a',
-  constraints: [],
-  nodeSelector: {},
-  tolerations: [],
-  restartPolicy: { policy: 'never' },
-  healthCheck: {
-    type: 'http',
-    port: 'http',
-    path: '/healthz',
-    scheme: 'http',
-    intervalSeconds: 10,
-    timeoutSeconds: 2,
-    gracePeriodSeconds: 30,
-    maxConsecutiveFailures: 3,
-  },
+  healthCheck: httpHealthCheck({ gracePeriodSeconds: 30 }),
   killGracePeriodSeconds: 7.5,
   labels: { app: 'web' },
-};
+});
 
 describe('buildTaskInfo', () => {
   const info = buildTaskInfo({
