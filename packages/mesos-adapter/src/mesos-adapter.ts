@@ -325,6 +325,8 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
   checkOptions(options);
   const clock = options.clock ?? systemClock;
   const refuseSeconds = options.refuseSeconds ?? 5;
+  /** The filters of every ACCEPT (one object for all of them: nothing changes it). */
+  const acceptFilters = Object.freeze({ refuse_seconds: refuseSeconds });
   const unreachableMs = (options.unreachableTimeoutSeconds ?? 300) * 1000;
   const reconcileMs = (options.reconcileIntervalSeconds ?? 600) * 1000;
   const roles = [...options.framework.roles];
@@ -993,23 +995,24 @@ export function createMesosAdapter(options: MesosAdapterOptions): MesosAdapter {
           },
         });
       }
-      const launched = [...entry.tasks, ...[...entry.groups.values()].flat()].map((t) => t.task_id.value);
-      const p = driver
-        .accept(offerIds, operations, { refuse_seconds: refuseSeconds })
-        .catch((err: unknown) => {
-          const e = toBerthError(err, COMPONENT);
-          if (e.code === 'SPEC_INVALID') {
-            for (const id of launched) {
-              const rec = recs.get(berthIdOf(id));
-              if (rec !== undefined) failLaunch(rec, `the master refused the launch: ${e.message}`);
-            }
-            return;
+      // The launched task ids are needed only when the ACCEPT fails.
+      const launchedIds = () =>
+        [...entry.tasks, ...[...entry.groups.values()].flat()].map((t) => t.task_id.value);
+      const p = driver.accept(offerIds, operations, acceptFilters).catch((err: unknown) => {
+        const launched = launchedIds();
+        const e = toBerthError(err, COMPONENT);
+        if (e.code === 'SPEC_INVALID') {
+          for (const id of launched) {
+            const rec = recs.get(berthIdOf(id));
+            if (rec !== undefined) failLaunch(rec, `the master refused the launch: ${e.message}`);
           }
-          // It may or may not have reached the master: ask (unknown tasks come back TASK_UNKNOWN).
-          const ask = launched.map((id) => ({ taskId: id, agentId }));
-          if (driver.state.phase === 'subscribed') track('RECONCILE', driver.reconcile(ask));
-          throw e;
-        });
+          return;
+        }
+        // It may or may not have reached the master: ask (unknown tasks come back TASK_UNKNOWN).
+        const ask = launched.map((id) => ({ taskId: id, agentId }));
+        if (driver.state.phase === 'subscribed') track('RECONCILE', driver.reconcile(ask));
+        throw e;
+      });
       track(`ACCEPT on agent ${agentId}`, p);
     }
     return decline;

@@ -82,6 +82,13 @@ export interface MesosHttpResponse {
 
 const COMPONENT = 'mesos-adapter';
 
+/** The options of undici's `request`. */
+type RequestOptions = {
+  -readonly [K in keyof NonNullable<Parameters<typeof request>[1]>]: NonNullable<
+    Parameters<typeof request>[1]
+  >[K];
+};
+
 export class MesosHttp {
   readonly #dispatcher: Dispatcher;
   /** Pipelined connections for short calls; the main dispatcher when one was given. */
@@ -96,6 +103,8 @@ export class MesosHttp {
   readonly #bodyTimeout: number;
   readonly #userAgent: string;
   #closed = false;
+  /** Merged headers by the frozen headers object they were made from (see {@link #headers}). */
+  readonly #frozenHeaders = new WeakMap<object, Record<string, string>>();
 
   constructor(options: MesosHttpOptions = {}) {
     if (options.dispatcher) {
@@ -135,25 +144,44 @@ export class MesosHttp {
     this.#userAgent = options.userAgent ?? 'berth-mesos-adapter';
   }
 
+  /**
+   * The headers of a request: `User-Agent`, the caller's, `Authorization`. For a frozen `headers`
+   * object (the driver's per-stream call headers) they are made once, not once per call.
+   */
+  #headers(own: Readonly<Record<string, string>> | undefined): Record<string, string> {
+    if (own !== undefined && Object.isFrozen(own)) {
+      const known = this.#frozenHeaders.get(own);
+      if (known !== undefined) return known;
+    }
+    const headers: Record<string, string> = { 'User-Agent': this.#userAgent, ...own };
+    if (this.#authorization !== undefined) headers.Authorization = this.#authorization;
+    if (own !== undefined && Object.isFrozen(own)) this.#frozenHeaders.set(own, headers);
+    return headers;
+  }
+
   /** Send one request. Never follows redirects (callers decide what a 307 means). */
   async request(url: string, req: MesosHttpRequest): Promise<MesosHttpResponse> {
-    const headers: Record<string, string> = { 'User-Agent': this.#userAgent, ...req.headers };
-    if (this.#authorization !== undefined) headers.Authorization = this.#authorization;
-    let res: Dispatcher.ResponseData;
+    const headers = this.#headers(req.headers);
+    let res: Dispatcher.ResponseData<unknown>;
     // Pipelining needs undici to treat the call as one that may share the socket (`idempotent`)
     // and not to wait for its answer before writing the next (`blocking: false`).
     const pipelined = req.call === true && this.#ownsDispatcher;
+    // Built field by field: one object per request (a burst of ACCEPTs is a thousand requests).
+    const options: RequestOptions = {
+      dispatcher: req.once === true ? this.#callsOnce : pipelined ? this.#calls : this.#dispatcher,
+      method: req.method,
+      headers,
+      headersTimeout: this.#headersTimeout,
+      bodyTimeout: req.streaming ? 0 : this.#bodyTimeout,
+    };
+    if (pipelined) {
+      options.idempotent = true;
+      options.blocking = false;
+    }
+    if (req.body !== undefined) options.body = req.body;
+    if (req.signal !== undefined) options.signal = req.signal;
     try {
-      res = await request(url, {
-        dispatcher: req.once === true ? this.#callsOnce : pipelined ? this.#calls : this.#dispatcher,
-        ...(pipelined ? { idempotent: true, blocking: false } : {}),
-        method: req.method,
-        headers,
-        ...(req.body === undefined ? {} : { body: req.body }),
-        ...(req.signal === undefined ? {} : { signal: req.signal }),
-        headersTimeout: this.#headersTimeout,
-        bodyTimeout: req.streaming ? 0 : this.#bodyTimeout,
-      });
+      res = await request(url, options);
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason ?? error;
       throw unreachable(url, error);

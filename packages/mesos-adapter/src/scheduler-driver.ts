@@ -144,6 +144,7 @@ export class MesosSchedulerDriver {
   #stop = new AbortController();
   /** One controller per call in flight (not one listener each on #stop: 1,000 ACCEPTs would make adding them quadratic). */
   readonly #inflightCalls = new Set<AbortController>();
+  #headersOfStream: { streamId: string; headers: Readonly<Record<string, string>> } | undefined;
   #connectionAbort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #firstSubscribed: Deferred<Subscribed> | undefined;
@@ -384,6 +385,21 @@ export class MesosSchedulerDriver {
     );
   }
 
+  /** The headers of calls on stream `streamId`: one frozen object per stream, shared by its calls. */
+  #callHeaders(streamId: string): Readonly<Record<string, string>> {
+    if (this.#headersOfStream?.streamId !== streamId) {
+      this.#headersOfStream = {
+        streamId,
+        headers: Object.freeze({
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Mesos-Stream-Id': streamId,
+        }),
+      };
+    }
+    return this.#headersOfStream.headers;
+  }
+
   /** {@link call} with `body` serialised by `serialise` (given the framework id). */
   async #send(
     body: DistributiveOmit<SchedulerCall, 'framework_id'>,
@@ -418,11 +434,7 @@ export class MesosSchedulerDriver {
       try {
         const res = await this.#http.request(url, {
           method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            'Mesos-Stream-Id': streamId,
-          },
+          headers: this.#callHeaders(streamId),
           body: json.text,
           signal: abort.signal,
           call: true,

@@ -287,28 +287,34 @@ export function taskInfoTemplate(input: TaskInfoStatic): (place: TaskInfoPlace) 
   const ownJson = JSON.stringify(ownVariables).slice(1, -1);
   return (place) => {
     const { hostPorts } = place;
-    const variables = [...ownVariables, { name: 'HOST', type: 'VALUE', value: place.hostname }];
+    // The launch's own variables; the TaskInfo lists them after the task's.
+    const launchVariables = [{ name: 'HOST', type: 'VALUE', value: place.hostname }];
     let resources = scalars;
+    let portsJson = '';
     const ports: { number: number; name: string; protocol: string }[] = [];
     if (hostPorts.length > 0) {
-      const all = hostPorts.join(',');
-      variables.push(
-        { name: 'PORTS', type: 'VALUE', value: all },
+      launchVariables.push(
+        { name: 'PORTS', type: 'VALUE', value: hostPorts.join(',') },
         { name: 'PORT', type: 'VALUE', value: String(hostPorts[0]) },
       );
       for (let i = 0; i < hostPorts.length; i++) {
         const value = String(hostPorts[i]);
-        variables.push({ name: `PORT${i}`, type: 'VALUE', value });
+        launchVariables.push({ name: `PORT${i}`, type: 'VALUE', value });
         const named = portNames[i];
         if (named !== undefined && named.name !== '')
-          variables.push({ name: named.env, type: 'VALUE', value });
+          launchVariables.push({ name: named.env, type: 'VALUE', value });
       }
-      resources = [
-        ...scalars,
-        ...mesosResources(Resources.of({ ports: PortRanges.fromPorts(hostPorts) }), input.role),
-        ...extended,
-      ];
+      // What toMesosResources makes of the ports alone, without a Resources in between.
+      const portsResource = {
+        name: 'ports',
+        type: 'RANGES',
+        ranges: { range: PortRanges.fromPorts(hostPorts).toJSON() },
+        allocation_info: { role: input.role },
+      } as Resource;
+      portsJson = JSON.stringify(portsResource);
+      resources = [...scalars, portsResource, ...extended];
     } else if (extended.length > 0) resources = [...scalars, ...extended];
+    const variables = ownVariables.concat(launchVariables);
     for (let i = 0; i < portNames.length && i < hostPorts.length; i++) {
       const p = portNames[i]!;
       ports.push({ number: hostPorts[i]!, name: p.name, protocol: p.protocol });
@@ -328,10 +334,8 @@ export function taskInfoTemplate(input: TaskInfoStatic): (place: TaskInfoPlace) 
     };
     if (pieces !== undefined && (hc !== undefined) === withCheck) {
       const resourcesJson =
-        resources === scalars
-          ? `[${scalarsJson}]`
-          : `[${joinJson(scalarsJson, JSON.stringify(resources.slice(scalars.length, resources.length - extended.length)).slice(1, -1), extendedJson)}]`;
-      const variablesJson = `[${joinJson(ownJson, JSON.stringify(variables.slice(ownVariables.length)).slice(1, -1))}]`;
+        resources === scalars ? `[${scalarsJson}]` : `[${joinJson(scalarsJson, portsJson, extendedJson)}]`;
+      const variablesJson = `[${joinJson(ownJson, JSON.stringify(launchVariables).slice(1, -1))}]`;
       const values = [JSON.stringify(place.agentId), resourcesJson, variablesJson];
       if (withCheck) values.push(JSON.stringify(hc));
       values.push(JSON.stringify(ports));
