@@ -92,6 +92,8 @@ interface Round {
   /** The baseline: parsing the same OFFERS text alone, just before and just after the round (mean). */
   readonly parseMs: number;
   readonly sentMs: number;
+  /** Until the adapter's event handler returned (the ACCEPTs are in the sockets' buffers by then). */
+  readonly syncMs: number;
   readonly answeredMs: number;
   readonly accepts: number;
   readonly launched: number;
@@ -211,6 +213,7 @@ async function round(masterUrl: string, stateFile: string, docs: readonly TaskDo
   return {
     parseMs,
     sentMs: Math.max(lastSentAt - t0, syncMs),
+    syncMs,
     answeredMs: answeredAt - t0,
     accepts: expected,
     launched,
@@ -252,6 +255,7 @@ function summarise(rounds: readonly Round[]): BenchRow[] {
   const steady = (xs: number[]) => xs.slice(WARMUP).sort((a, b) => a - b);
   const sent = steady(rounds.map((r) => r.sentMs));
   const answered = steady(rounds.map((r) => r.answeredMs));
+  const sync = steady(rounds.map((r) => r.syncMs));
   const base = steady(rounds.map((r) => r.parseMs));
   const base50 = percentile(base, 50);
   const allocated = steady(rounds.map((r) => r.allocatedBytes / 1024 ** 2));
@@ -277,6 +281,7 @@ function summarise(rounds: readonly Round[]): BenchRow[] {
       goal: '≤ 200 ms',
       notes: `${last.accepts} ACCEPTs launching ${last.launched} tasks per round, ${sent.length} rounds after ${WARMUP} warm-up; max ${sent.at(-1)!.toFixed(1)} ms`,
     }),
+    row('OFFERS handled, event handler returned (p99)', percentile(sync, 99)),
     row('OFFERS → every ACCEPT answered 202 (p99)', percentile(answered, 99)),
     {
       suite: suite.name,
