@@ -43,14 +43,15 @@ describe.runIf(process.platform === 'linux')('berth devcluster', { timeout: 120_
   it('starts detached, answers status and kubeconfig, runs tasks, and leaves nothing behind on down', async () => {
     const args = ['--state-dir', stateDir];
     const up = await sb.berth(['devcluster', 'up', '--detach', '--mesos-port', '0', ...args]);
+    // Known before any assertion can fail, so afterAll stops the background cluster whatever happens.
+    const record = JSON.parse(await readFile(join(stateDir, 'devcluster.pid'), 'utf8')) as { pid: number };
+    pid = record.pid;
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/^devcluster is up \(laptop preset, 3 nodes, pid \d+\)$/m);
     expect(up.stdout).toMatch(/Mesos face:\s+http:\/\/127\.0\.0\.1:\d+\s+context devcluster-mesos/);
     expect(up.stdout).toMatch(/Kubernetes face:\s+https:\/\/127\.0\.0\.1:\d+\s+context devcluster-k8s/);
     expect(up.stdout).toContain(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
-    const record = JSON.parse(await readFile(join(stateDir, 'devcluster.pid'), 'utf8')) as { pid: number };
-    pid = record.pid;
     expect(isAlive(pid)).toBe(true);
 
     const again = await sb.berth(['devcluster', 'up', '--detach', '--mesos-port', '0', ...args]);
