@@ -442,6 +442,7 @@ export function createK8sAdapter(options: K8sAdapterOptions = {}): K8sAdapter {
     closed = true;
     // No sync starts from here; one in flight ends when the client closes under it.
     const autoscalingSettled = autoscaling.close();
+    await autoscaling.released();
     await scheduler?.close();
     await cache?.stop();
     client.close();

@@ -11,7 +11,12 @@
  * - the policy travels in the Deployment's `berth.dev/autoscaling` annotation, so an adapter that
  *   connects later adopts the Deployments Berth autoscales;
  * - a Deployment that is gone (404) stops being autoscaled; other failures are reported and the
- *   next period tries again. `close()` clears the timer; time comes from the adapter's Clock.
+ *   next period tries again. `close()` clears the timer; time comes from the adapter's Clock;
+ * - only one adapter syncs at a time: the holder of the `berth-autoscaler` Lease
+ *   (coordination.k8s.io, as kube-controller-manager elects one HPA controller), so a dashboard,
+ *   a `berth k8s scheduler` and a CLI that all adopt the same services never scale them twice or
+ *   with split stabilization histories. Leadership is sought only once a service is autoscaled;
+ *   `close()` releases the Lease so a standby takes over at once.
  */
 import {
   type AutoscalePolicy,
@@ -31,6 +36,7 @@ import type { KubeClient } from './kube-client.ts';
 import { query, seg } from './kube-client.ts';
 import { COMPONENT, httpStatusOf } from './kube-errors.ts';
 import { type KubeMetricsPod, KubePodMetrics } from './kube-pod-metrics.ts';
+import { type LeaderElectionOptions, LeaderElector } from './leader-election.ts';
 
 /** The Deployment annotation that holds the autoscaling policy Berth's controller applies. */
 export const AUTOSCALING_ANNOTATION = 'berth.dev/autoscaling';
@@ -58,6 +64,12 @@ export interface K8sAutoscalingOptions {
   readonly kubernetesEvents?: boolean;
   /** At connect, adopt the Deployments carrying Berth's autoscaling annotation (default true). */
   readonly adopt?: boolean;
+  /**
+   * Sync only while holding a coordination.k8s.io Lease (default: Lease `berth-autoscaler` in
+   * `kube-system`, 15 s, renewed every 2 s), so one adapter at a time scales. `false`: always sync
+   * (a single Berth process per cluster, or tests).
+   */
+  readonly leaderElection?: false | LeaderElectionOptions;
 }
 
 /** Which controller scales services: `hpa` or `berth`, from the options, the mode and what the cluster serves. */
@@ -113,6 +125,11 @@ export class K8sAutoscaler {
   #eventsForbidden = false;
   #started = false;
   #closed = false;
+  /** Undefined with `leaderElection: false`. */
+  readonly #elector: LeaderElector | undefined;
+  #electing = false;
+  #leading: boolean;
+  #release: Promise<void> | undefined;
   /** Kubernetes Events being posted, awaited by `close()`. */
   readonly #posting = new Set<Promise<void>>();
 
@@ -124,6 +141,15 @@ export class K8sAutoscaler {
     this.#onError = options.onError ?? (() => {});
     this.#kubeEvents = options.kubernetesEvents ?? true;
     this.#adopt = options.adopt ?? true;
+    this.#elector =
+      options.leaderElection === false
+        ? undefined
+        : new LeaderElector(
+            options.client,
+            { name: 'berth-autoscaler', ...options.leaderElection },
+            options.clock,
+          );
+    this.#leading = this.#elector === undefined;
     this.#scaler = new DeploymentScaler({ client: options.client, deployment: (s) => this.#services.get(s) });
     const metrics =
       options.metrics ??
@@ -165,12 +191,49 @@ export class K8sAutoscaler {
     return this.#services;
   }
 
+  /** Resolves once `close()` has given the Lease back (the client must stay open until then). */
+  async released(): Promise<void> {
+    await this.#release?.catch(() => undefined);
+  }
+
+  /** Whether this adapter syncs now (it holds the Lease, or leader election is off). */
+  get leading(): boolean {
+    return this.#leading;
+  }
+
   /** Autoscale `service` (its Deployment `namespace/name`) with `policy`; starts the loop once started. */
   add(service: string, deployment: DeploymentRef, policy: AutoscalePolicy): void {
     if (this.#closed) return;
     this.autoscaler.add(service, policy);
     this.#services.set(service, deployment);
-    if (this.#started) this.autoscaler.start();
+    if (this.#started) this.#run();
+  }
+
+  /** Sync while leading; seek leadership (once) when there is something to autoscale. */
+  #run(): void {
+    if (this.#closed || this.autoscaler.services.length === 0) return;
+    if (this.#leading) this.autoscaler.start();
+    const elector = this.#elector;
+    if (elector === undefined || this.#electing) return;
+    this.#electing = true;
+    elector.start(
+      (leader) => {
+        this.#leading = leader;
+        if (this.#closed) return;
+        if (leader && this.autoscaler.services.length > 0) this.autoscaler.start();
+        else if (!leader) this.autoscaler.stop();
+      },
+      (error) => {
+        const e = toBerthError(error, COMPONENT);
+        this.#onError(
+          new BerthError(e.code, `autoscaling leader election: ${e.message}`, {
+            component: COMPONENT,
+            cause: e,
+            hint: 'Berth’s autoscaler syncs only while it holds a coordination.k8s.io Lease: allow get/create/update on leases in its namespace, or set autoscaling.leaderElection: false.',
+          }),
+        );
+      },
+    );
   }
 
   remove(service: string): boolean {
@@ -193,7 +256,7 @@ export class K8sAutoscaler {
     }
     if (this.#closed) return;
     this.#started = true;
-    if (this.autoscaler.services.length > 0) this.autoscaler.start();
+    this.#run();
   }
 
   /**
@@ -205,8 +268,10 @@ export class K8sAutoscaler {
       this.#closed = true;
       this.autoscaler.stop();
       this.autoscaler[Symbol.dispose]();
+      // Release the Lease so a standby adapter takes over at once (see `released`).
+      this.#release = this.#electing ? this.#elector?.stop() : undefined;
     }
-    await Promise.allSettled([this.autoscaler.whenIdle(), ...this.#posting]);
+    await Promise.allSettled([this.autoscaler.whenIdle(), ...this.#posting, this.#release]);
   }
 
   async #adoptDeployments(): Promise<void> {

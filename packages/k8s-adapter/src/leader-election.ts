@@ -33,7 +33,7 @@ const micro = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
 
 export class LeaderElector {
   readonly identity: string;
-  readonly #client: KubeClient;
+  readonly #client: Pick<KubeClient, 'request'>;
   readonly #clock: Clock;
   readonly #ns: string;
   readonly #name: string;
@@ -44,8 +44,14 @@ export class LeaderElector {
   #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #onChange: (leader: boolean) => void = () => {};
+  #onError: (error: unknown) => void = () => {};
+  #failing = false;
 
-  constructor(client: KubeClient, options: LeaderElectionOptions = {}, clock: Clock = systemClock) {
+  constructor(
+    client: Pick<KubeClient, 'request'>,
+    options: LeaderElectionOptions = {},
+    clock: Clock = systemClock,
+  ) {
     this.#client = client;
     this.#clock = clock;
     this.#ns = options.namespace ?? 'kube-system';
@@ -59,8 +65,13 @@ export class LeaderElector {
     return this.#leader;
   }
 
-  start(onChange: (leader: boolean) => void): void {
+  /**
+   * Campaign until `stop()`: `onChange` on every change of leadership; `onError` once each time
+   * the Lease stops being reachable (a leader that cannot renew steps down).
+   */
+  start(onChange: (leader: boolean) => void, onError?: (error: unknown) => void): void {
     this.#onChange = onChange;
+    if (onError !== undefined) this.#onError = onError;
     this.#loop = this.#run();
   }
 
@@ -132,9 +143,12 @@ export class LeaderElector {
     while (!this.#stopped) {
       try {
         this.#set(await this.tryAcquireOrRenew());
-      } catch {
+        this.#failing = false;
+      } catch (error) {
         // Could not reach the Lease: a leader that cannot renew steps down.
         this.#set(false);
+        if (!this.#failing && !this.#stopped) this.#onError(error);
+        this.#failing = true;
       }
       await sleep(this.#clock, this.#retry, this.#abort.signal).catch(() => {});
     }
