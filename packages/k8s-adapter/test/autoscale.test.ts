@@ -9,11 +9,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { autoscaledServiceDocument, cpuAutoscaling, cpuBurnCommand, waitFor } from '@berth/adapter-testkit';
-import type { EndpointEvent } from '@berth/core';
+import { autoscaledServiceDocument, cpuAutoscaling, cpuBurnCommand } from '@berth/adapter-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sAdapter, type K8sAdapter } from '../src/k8s-adapter.ts';
 import { type KubeTestCluster, startKubeTestCluster } from './devcluster-fixture.ts';
+import { followEndpoints } from './follow-endpoints.ts';
 
 let cluster: KubeTestCluster;
 let adapter: K8sAdapter;
@@ -65,26 +65,15 @@ describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeou
       );
     expect(deployment.metadata.annotations?.['berth.dev/autoscaling']).toBeUndefined();
 
-    const seen: EndpointEvent[] = [];
-    const watching = new AbortController();
-    const watchDone = (async () => {
-      for await (const e of adapter.watchEndpoints('burner', { signal: watching.signal, initial: true }))
-        seen.push(e);
-    })();
-    const count = async () => (await adapter.endpoints('burner')).length;
-
-    await waitFor('3 endpoints', async () => ((await count()) === 3 ? true : undefined), {
-      timeoutMs: 15_000,
-    });
+    const endpoints = followEndpoints(adapter, 'burner');
+    await endpoints.reach(3, 15_000);
     const running = await adapter.tasks({ service: 'burner', states: ['RUNNING'] });
     expect(running.length).toBe(3);
 
     // The load stops: after the 3 s scale-down window the HPA goes back to minReplicas.
     rmSync(flag);
     const stoppedAt = Date.now();
-    await waitFor('1 endpoint', async () => ((await count()) === 1 ? true : undefined), {
-      timeoutMs: 30_000,
-    });
+    await endpoints.reach(1, 30_000);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(3000);
     const status = await adapter
       .getClient()
@@ -93,18 +82,11 @@ describe('Kubernetes autoscaling in delegate mode (HPA on devcluster)', { timeou
         `/apis/autoscaling/${version}/namespaces/default/horizontalpodautoscalers/burner`,
       );
     expect(status.status.desiredReplicas).toBe(1);
-    await waitFor('2 endpoints removed', () =>
-      seen.filter((e) => e.type === 'removed').length >= 2 ? true : undefined,
-    );
-
-    watching.abort();
-    await watchDone;
-    const added = new Set(seen.filter((e) => e.type === 'added').map((e) => e.endpoint.taskId));
-    const removed = new Set(seen.filter((e) => e.type === 'removed').map((e) => e.endpoint.taskId));
+    const { added, removed } = await endpoints.finish(2);
     expect(added.size).toBeGreaterThanOrEqual(3);
     expect(removed.size).toBeGreaterThanOrEqual(2);
     for (const id of removed) expect(added.has(id)).toBe(true);
-    expect(seen.every((e) => e.endpoint.ports.http !== undefined)).toBe(true);
+    expect(endpoints.seen.every((e) => e.endpoint.ports.http !== undefined)).toBe(true);
 
     await adapter.scale('burner', 0).catch(() => {});
   });
