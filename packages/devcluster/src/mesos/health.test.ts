@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Engine, startEngine } from '../engine/index.ts';
-import { type Ev, post, RecordReader, statusOf } from './__tests__/plain-client.ts';
+import {
+  type Ev,
+  nextOffer,
+  type PlainOffer,
+  post,
+  type RecordReader,
+  type Subscription,
+  schedulerCall,
+  statusOf,
+  subscribeFramework,
+} from './__tests__/plain-client.ts';
 import { type MesosMaster, startMesosMaster } from './master.ts';
 
 const GiB = 1024 ** 3;
@@ -34,33 +44,10 @@ afterEach(async () => {
   await engine.stop({ gracePeriodMs: 0 });
 });
 
-type Offer = { id: { value: string }; agent_id: { value: string }; resources: Record<string, unknown>[] };
-type Sub = { reader: RecordReader; id: string; streamId: string };
-
-async function subscribe(): Promise<Sub> {
-  const res = await post(`${master.url}/api/v1/scheduler`, {
-    type: 'SUBSCRIBE',
-    subscribe: { framework_info: FRAMEWORK },
-  });
-  const reader = new RecordReader(res.body!);
-  readers.push(reader);
-  const subscribed = await reader.next((e) => e.type === 'SUBSCRIBED');
-  const id = (subscribed.subscribed as { framework_id: { value: string } }).framework_id.value;
-  return { reader, id, streamId: res.headers.get('mesos-stream-id')! };
-}
-
-function call(sub: Sub, body: Record<string, unknown>) {
-  return post(
-    `${master.url}/api/v1/scheduler`,
-    { framework_id: { value: sub.id }, ...body },
-    { 'Mesos-Stream-Id': sub.streamId },
-  );
-}
-
-async function nextOffer(sub: Sub): Promise<Offer> {
-  const e = await sub.reader.next((x) => x.type === 'OFFERS');
-  return (e.offers as { offers: Offer[] }).offers[0]!;
-}
+type Offer = PlainOffer;
+type Sub = Subscription;
+const subscribe = () => subscribeFramework(master.url, FRAMEWORK, readers);
+const call = (sub: Sub, body: Record<string, unknown>) => schedulerCall(master.url, sub, body);
 
 function firstPort(offer: Offer): number {
   const ports = offer.resources.find((r) => r.name === 'ports') as { ranges: { range: { begin: number }[] } };

@@ -1,6 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Engine, startEngine } from '../engine/index.ts';
-import { type Ev, isUpdate, post, RecordReader, statusOf } from './__tests__/plain-client.ts';
+import {
+  type Ev,
+  isUpdate,
+  nextOffer,
+  type PlainOffer,
+  post,
+  RecordReader,
+  type Subscription,
+  schedulerCall,
+  statusOf,
+  subscribeFramework,
+} from './__tests__/plain-client.ts';
 import { type MesosMaster, startMesosMaster } from './master.ts';
 
 const GiB = 1024 ** 3;
@@ -34,39 +45,11 @@ afterEach(async () => {
   await engine.stop({ gracePeriodMs: 0 });
 });
 
-async function subscribe(info: object = FRAMEWORK, frameworkId?: string) {
-  const res = await post(`${master.url}/api/v1/scheduler`, {
-    ...(frameworkId === undefined ? {} : { framework_id: { value: frameworkId } }),
-    type: 'SUBSCRIBE',
-    subscribe: { framework_info: frameworkId === undefined ? info : { ...info, id: { value: frameworkId } } },
-  });
-  expect(res.status).toBe(200);
-  const reader = new RecordReader(res.body!);
-  readers.push(reader);
-  const subscribed = await reader.next();
-  expect(subscribed.type).toBe('SUBSCRIBED');
-  const id = (subscribed.subscribed as { framework_id: { value: string } }).framework_id.value;
-  return { res, reader, id, streamId: res.headers.get('mesos-stream-id')! };
-}
-
-type Sub = Awaited<ReturnType<typeof subscribe>>;
-
-function call(sub: Sub, body: Record<string, unknown>) {
-  return post(
-    `${master.url}/api/v1/scheduler`,
-    { framework_id: { value: sub.id }, ...body },
-    {
-      'Mesos-Stream-Id': sub.streamId,
-    },
-  );
-}
-
-type Offer = { id: { value: string }; agent_id: { value: string }; resources: unknown[] };
-
-async function nextOffer(sub: Sub): Promise<Offer> {
-  const e = await sub.reader.next((x) => x.type === 'OFFERS');
-  return (e.offers as { offers: Offer[] }).offers[0]!;
-}
+const subscribe = (info: object = FRAMEWORK, frameworkId?: string) =>
+  subscribeFramework(master.url, info, readers, frameworkId);
+type Sub = Subscription;
+const call = (sub: Sub, body: Record<string, unknown>) => schedulerCall(master.url, sub, body);
+type Offer = PlainOffer;
 
 function launch(
   sub: Sub,

@@ -130,3 +130,58 @@ export function post(url: string, body: unknown, headers: Record<string, string>
     redirect: 'manual',
   });
 }
+
+/** A framework's subscription: its event stream, framework id and `Mesos-Stream-Id`. */
+export interface Subscription {
+  readonly res: Response;
+  readonly reader: RecordReader;
+  readonly id: string;
+  readonly streamId: string;
+}
+
+export type PlainOffer = {
+  id: { value: string };
+  agent_id: { value: string };
+  resources: Record<string, unknown>[];
+};
+
+/**
+ * SUBSCRIBE `info` (as `frameworkId` when given, a re-subscription) on `masterUrl`; the stream's
+ * reader goes to `readers` so the test cancels it. Throws unless the master answers 200 and the
+ * first event is SUBSCRIBED.
+ */
+export async function subscribeFramework(
+  masterUrl: string,
+  info: object,
+  readers: RecordReader[],
+  frameworkId?: string,
+): Promise<Subscription> {
+  const res = await post(`${masterUrl}/api/v1/scheduler`, {
+    ...(frameworkId === undefined ? {} : { framework_id: { value: frameworkId } }),
+    type: 'SUBSCRIBE',
+    subscribe: { framework_info: frameworkId === undefined ? info : { ...info, id: { value: frameworkId } } },
+  });
+  if (res.status !== 200 || res.body === null) throw new Error(`SUBSCRIBE answered ${res.status}`);
+  const reader = new RecordReader(res.body);
+  readers.push(reader);
+  const subscribed = await reader.next();
+  if (subscribed.type !== 'SUBSCRIBED')
+    throw new Error(`the first event was ${subscribed.type}, not SUBSCRIBED`);
+  const id = (subscribed.subscribed as { framework_id: { value: string } }).framework_id.value;
+  return { res, reader, id, streamId: res.headers.get('mesos-stream-id') ?? '' };
+}
+
+/** One scheduler call of `sub`'s framework on its stream. */
+export function schedulerCall(masterUrl: string, sub: Subscription, body: Record<string, unknown>) {
+  return post(
+    `${masterUrl}/api/v1/scheduler`,
+    { framework_id: { value: sub.id }, ...body },
+    { 'Mesos-Stream-Id': sub.streamId },
+  );
+}
+
+/** The first offer of the next OFFERS event on `sub`'s stream. */
+export async function nextOffer(sub: Subscription): Promise<PlainOffer> {
+  const e = await sub.reader.next((x) => x.type === 'OFFERS');
+  return (e.offers as { offers: PlainOffer[] }).offers[0]!;
+}
