@@ -9,6 +9,7 @@ import {
   startKubeApiServer,
   type VirtualKubelet,
 } from '../../src/index.ts';
+import { until as pollUntil } from '../kube-controllers/helpers.ts';
 
 /** A cluster the virtual kubelet joins: devcluster's face, or a real control plane. */
 export interface Target {
@@ -76,26 +77,9 @@ function clients(kubeconfigPath: string) {
   };
 }
 
-/** Poll until `check` returns a value other than undefined/false (or fail after `ms`). */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(
-    `${what}: not within ${ms} ms${last === undefined ? '' : ` (last error: ${String(last)})`}`,
-  );
+/** The controllers' `until`, with a longer default wait: kubelet cases start real processes. */
+export function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  return pollUntil(what, check, ms);
 }
 
 export function readPod(target: Target, name: string, namespace = 'default'): Promise<V1Pod> {
